@@ -1,0 +1,43 @@
+"""Everything reconcile prints to a terminal: the run summary and one-line errors."""
+
+from __future__ import annotations
+
+import click
+
+from reconcile.engine import RunResult
+from reconcile.schema import OUTCOMES
+
+
+def run_summary(result: RunResult) -> str:
+    """A short, aligned summary of a run for the person or log that started it."""
+    counts = result.verdict_counts
+    total = result.messages
+    lines = [
+        f"reconcile {result.run_id}  as of {result.as_of}  ({result.settings.timezone})",
+        f"  {total} messages: "
+        + "  ".join(f"{outcome} {counts[outcome]} ({_share(counts[outcome], total)})"
+                    for outcome in OUTCOMES),
+    ]
+    flagged = [(flag, n) for flag, n in result.flag_counts.items() if n]
+    if flagged:
+        width = max(len(flag) for flag, _ in flagged)
+        lines.append("  flags:")
+        lines += [f"    {flag:<{width}}  {n:>8}" for flag, n in flagged]
+    issues = sum(result.input_issue_counts.values())
+    if issues:
+        by_table = ", ".join(f"{t} {n}" for t, n in result.input_issue_counts.items() if n)
+        lines.append(f"  unusable reference rows: {issues} ({by_table}) -> input_issues.csv")
+    lines.append(f"  wrote {result.out_dir} in {result.duration_seconds:.2f} s")
+    return "\n".join(lines)
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "0%"
+
+
+def show_run(result: RunResult) -> None:
+    click.echo(run_summary(result))
+
+
+def show_error(message: str) -> None:
+    click.echo(f"reconcile: error: {message}", err=True)

@@ -1,0 +1,239 @@
+"""`run()`: one nightly drop in, findings and the send / hold / block / rejected split out.
+
+Data flows one way: locate and load inputs → stage typed tables → ledger truth and checks
+(sql/) → verdicts (sql/findings.sql) → outputs, written all-or-nothing by `writer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from reconcile import __version__
+from reconcile.config import Settings
+from reconcile.errors import ConfigError, InputError
+from reconcile.inputs import InputFile, load, locate, quote_literal
+from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
+from reconcile.sqlfiles import load_checks, read_sql, truth_steps
+from reconcile.staging import create_input_issues, create_macros, stage
+from reconcile.writer import check_out_dir, staged_output, write_summary, write_tables
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did, for the summary file, the terminal and the history."""
+
+    run_id: str
+    as_of: str
+    data_dir: str
+    out_dir: str
+    settings: Settings
+    inputs: dict[str, InputFile]
+    verdict_counts: dict[str, int]
+    flag_counts: dict[str, int]
+    input_issue_counts: dict[str, int]
+    unattributed_ledger_rows: int
+    started_at: str
+    duration_seconds: float
+    version: str = __version__
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.verdict_counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "reconcile_version": self.version,
+            "as_of": self.as_of,
+            "data_dir": self.data_dir,
+            "out_dir": self.out_dir,
+            "started_at": self.started_at,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "inputs": {name: f.to_dict() for name, f in self.inputs.items()},
+            "messages": self.messages,
+            "verdicts": self.verdict_counts,
+            "flags": self.flag_counts,
+            "input_issues": self.input_issue_counts,
+            "unattributed_ledger_rows": self.unattributed_ledger_rows,
+            "settings": self.settings.to_dict(),
+        }
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """Sortable and unique: UTC start time plus random hex, e.g. 20261123T020000Z-3f9a1c."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    settings: Settings | None = None,
+    as_of: str | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir."""
+    settings = settings or Settings()
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        timings[name] = time.perf_counter() - clock - sum(timings.values())
+        if progress:
+            progress(name)
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    paths = locate(data_dir)
+    check_out_dir(out_dir)
+    con = duckdb.connect()
+    try:
+        _set_timezone(con, settings.timezone)
+        create_macros(con)
+        as_of_text = _resolve_as_of(con, as_of, settings.timezone, started)
+        inputs = _load_inputs(con, paths, settings.timezone)
+        step("inputs")
+        _create_params(con, settings, as_of_text)
+        for _, sql in truth_steps():
+            con.execute(sql)
+        _run_checks(con)
+        con.execute(read_sql("findings.sql"))
+        step("checks")
+        result = RunResult(
+            run_id=new_run_id(started),
+            as_of=as_of_text,
+            data_dir=str(data_dir),
+            out_dir=str(out_dir),
+            settings=settings,
+            inputs=inputs,
+            verdict_counts=_verdict_counts(con),
+            flag_counts=_flag_counts(con),
+            input_issue_counts=_input_issue_counts(con),
+            unattributed_ledger_rows=_unattributed_ledger_rows(con),
+            started_at=started.isoformat(timespec="seconds"),
+            duration_seconds=0.0,
+        )
+        with staged_output(out_dir, result.run_id) as folder:
+            write_tables(con, folder, inputs["send_batch"])
+            step("outputs")
+            result = replace(
+                result,
+                duration_seconds=time.perf_counter() - clock,
+                stage_seconds=dict(timings),
+            )
+            write_summary(folder, result)
+        return result
+    finally:
+        con.close()
+
+
+def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """Local time for naive timestamps and for printing; an unknown zone is exit 2."""
+    try:
+        con.execute(f"SET TimeZone = {quote_literal(timezone)}")
+    except duckdb.Error as error:
+        raise ConfigError(f"timezone {timezone!r} is not a known IANA time zone") from error
+
+
+def _resolve_as_of(
+    con: duckdb.DuckDBPyConnection, as_of: str | None, timezone: str, now: dt.datetime
+) -> str:
+    """T as text with its offset; parsed with the same rules as the drop's timestamps."""
+    text = as_of if as_of is not None else now.isoformat()
+    row = con.execute(
+        "SELECT CAST(parse_timestamp(?, ?) AS VARCHAR)", [text, timezone]
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise ConfigError(
+            f"--as-of {text!r} is not a timestamp (ISO 8601, e.g. 2026-11-23T02:00:00+08:00)"
+        )
+    return str(row[0])
+
+
+def _load_inputs(
+    con: duckdb.DuckDBPyConnection, paths: dict[str, Path | None], timezone: str
+) -> dict[str, InputFile]:
+    inputs = {t.name: load(con, t, paths[t.name]) for t in TABLES}
+    batch = inputs["send_batch"]
+    if batch.rows == 0:
+        raise InputError(f"{batch.file_name}: no messages (the file has a header and no rows)")
+    for table in TABLES:
+        stage(con, table, inputs[table.name], timezone)
+    create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
+    return inputs
+
+
+def _create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
+    """run_params (one row) and verdict_policy: the settings, as tables the SQL can join."""
+    max_age_us = int(settings.max_rule_age_hours * Decimal(3_600_000_000))
+    con.execute(
+        "CREATE OR REPLACE TABLE run_params AS SELECT "
+        "CAST(? AS TIMESTAMPTZ) AS as_of, CAST(? AS VARCHAR) AS timezone, "
+        "CAST(? AS INTEGER) AS grace_days, CAST(? AS DECIMAL(18, 2)) AS min_overdue_amount, "
+        "CAST(? AS DECIMAL(18, 2)) AS amount_tolerance, CAST(? AS BIGINT) AS dpd_tolerance, "
+        "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us",
+        [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
+         str(settings.amount_tolerance), settings.dpd_tolerance,
+         str(settings.max_rule_age_hours), max_age_us],
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "
+        "verdict VARCHAR, verdict_rank INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO verdict_policy VALUES (?, ?, ?, ?)",
+        [[flag, order, settings.verdicts[flag], VERDICTS.index(settings.verdicts[flag])]
+         for order, flag in enumerate(FLAGS)],
+    )
+
+
+def _run_checks(con: duckdb.DuckDBPyConnection) -> None:
+    """flag_hits: every check's hits, in one statement so DuckDB can run them together."""
+    union = " UNION ALL ".join(
+        f"SELECT {quote_literal(check.flag)} AS flag, source_row, detail FROM ({check.sql})"
+        for check in load_checks().values()
+    )
+    con.execute(f"CREATE OR REPLACE TABLE flag_hits AS {union}")
+
+
+def _verdict_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = dict(con.execute("SELECT verdict, count(*) FROM findings GROUP BY ALL").fetchall())
+    return {outcome: int(counts.get(outcome, 0)) for outcome in OUTCOMES}
+
+
+def _flag_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = dict(
+        con.execute("SELECT flag, count(*) FROM (SELECT unnest(flags) AS flag FROM findings) "
+                    "GROUP BY ALL").fetchall()
+    )
+    return {flag: int(counts.get(flag, 0)) for flag in FLAGS}
+
+
+def _input_issue_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = dict(
+        con.execute("SELECT table_name, count(*) FROM input_issues GROUP BY ALL").fetchall()
+    )
+    return {t.name: int(counts.get(t.name, 0)) for t in TABLES if t.name != "send_batch"}
+
+
+def _unattributed_ledger_rows(con: duckdb.DuckDBPyConnection) -> int:
+    ledger_tables = [t.name for t in TABLES_BY_NAME.values() if t.loan_column]
+    row = con.execute(
+        "SELECT count(*) FROM input_issues "
+        "WHERE is_blank(loan_id) AND list_contains(?, table_name)",
+        [ledger_tables],
+    ).fetchone()
+    return int(row[0]) if row else 0

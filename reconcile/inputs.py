@@ -1,0 +1,179 @@
+"""Find a drop's files, check their headers, and load each one untouched into DuckDB.
+
+CSV is loaded as text (every column VARCHAR) and Parquet with its own types; turning text
+into typed values happens afterwards in `staging`, because DuckDB pushes a TRY_CAST over
+read_csv into the reader, where a bad value raises instead of giving NULL.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from reconcile.errors import InputError
+from reconcile.schema import TABLES, Table
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    (".parquet", "parquet"),
+    (".csv.gz", "csv"),
+    (".csv", "csv"),
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One table's file in the drop, as loaded into DuckDB table `raw_<table>`."""
+
+    table: str
+    path: Path | None  # None: an optional table the drop does not have
+    file_format: str
+    columns: tuple[str, ...]
+    rows: int = 0
+    sha256: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name if self.path else f"{self.table} (absent)"
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw_{self.table}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file_name,
+            "format": self.file_format if self.path else None,
+            "rows": self.rows,
+            "sha256": self.sha256 or None,
+        }
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def locate(data_dir: Path) -> dict[str, Path | None]:
+    """Each table's file in data_dir; a missing required table or two files for one is exit 2."""
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: no such folder")
+    found: dict[str, Path | None] = {}
+    for table in TABLES:
+        candidates = [data_dir / f"{table.name}{suffix}" for suffix, _ in FORMATS]
+        present = [p for p in candidates if p.is_file()]
+        if len(present) > 1:
+            names = " and ".join(p.name for p in present)
+            raise InputError(f"{data_dir}: table {table.name} is given twice ({names})")
+        if not present and table.required:
+            expected = ", ".join(p.name for p in candidates)
+            raise InputError(f"{data_dir}: missing required table {table.name} (one of {expected})")
+        found[table.name] = present[0] if present else None
+    return found
+
+
+def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> InputFile:
+    """Load one table's file into `raw_<table>` and describe it; headers are checked first."""
+    if path is None:
+        columns = tuple(c.name for c in table.columns)
+        definition = ", ".join(f"{quote_identifier(c)} VARCHAR" for c in columns)
+        con.execute(f"CREATE OR REPLACE TABLE raw_{table.name} ({definition})")
+        return InputFile(table.name, None, "absent", columns)
+    file_format = next(fmt for suffix, fmt in FORMATS if path.name.endswith(suffix))
+    if file_format == "csv":
+        columns = _csv_header(path)
+        _check_columns(table, path, columns)
+        _load_csv(con, table, path, columns)
+    else:
+        columns = _load_parquet(con, table, path)
+        _check_columns(table, path, columns)
+    (rows,) = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone() or (0,)
+    return InputFile(table.name, path, file_format, columns, rows, _sha256(path))
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            first_line = handle.readline()
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path.name}: cannot be read ({error})") from error
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path.name} line 1: not UTF-8 text ({error.reason})") from error
+    header = next(csv.reader(io.StringIO(text)), [])
+    if not header or not any(name.strip() for name in header):
+        raise InputError(f"{path.name}: empty file, no header row")
+    return tuple(name.strip() for name in header)
+
+
+def _check_columns(table: Table, path: Path, columns: tuple[str, ...]) -> None:
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise InputError(f"{path.name}: column {repeated[0]} appears more than once in the header")
+    for required in table.required_columns:
+        if required in columns:
+            continue
+        hint = next((c for c in columns if c.lower() == required), None)
+        extra = f" (found {hint!r}: column names are lower-case)" if hint else ""
+        raise InputError(f"{path.name}: missing required column {required}{extra}")
+
+
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, columns: tuple[str, ...]
+) -> None:
+    column_types = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw_{table.name} AS SELECT * FROM read_csv("
+            f"{quote_literal(str(path))}, header = true, auto_detect = false, delim = ',',"
+            f" quote = '\"', escape = '\"', columns = {{{column_types}}})"
+        )
+    except duckdb.Error as error:
+        raise InputError(f"{path.name}: {_csv_error_summary(str(error))}") from error
+
+
+def _csv_error_summary(message: str) -> str:
+    """DuckDB's multi-line CSV error as one line: where it is and what is wrong."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    where = re.search(r"CSV Error on Line: (\d+)", message)
+    skip = ("Invalid Input Error", "Original Line", "Possible", "*", "file =")
+    detail = next((line for line in lines if not line.startswith(skip)), lines[0] if lines else "")
+    detail = detail.replace("Expected Number of Columns", "expected columns")
+    prefix = f"line {where.group(1)}: " if where else ""
+    return f"{prefix}not a readable CSV row ({detail.rstrip('.')})"
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple[str, ...]:
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw_{table.name} AS "
+            f"SELECT * FROM read_parquet({quote_literal(str(path))})"
+        )
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise InputError(f"{path.name}: not a readable Parquet file ({first_line})") from error
+    described = con.execute(f"DESCRIBE raw_{table.name}").fetchall()
+    return tuple(row[0] for row in described)
+
+
+def raw_column_types(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, str]:
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {raw_table}").fetchall()}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,189 @@
+"""The contract's facts, defined once: input tables and their columns, flag names, verdicts.
+
+Everything else (staging SQL, check loading, verdict policy, docs tests) reads these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+ValueKind = Literal["text", "amount", "integer", "date", "timestamp"]
+
+# What a value must look like, in the words of an error message: "'3.5' is not an integer".
+KIND_NOUN: dict[str, str] = {
+    "amount": "an amount",
+    "integer": "an integer",
+    "date": "a date (YYYY-MM-DD)",
+    "timestamp": "a timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: ValueKind = "text"
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    # A lower bound the value must respect, and whether equality is allowed.
+    minimum: Decimal | None = None
+    minimum_inclusive: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    # Columns whose combined value must be unique; every copy of a repeated key is unusable.
+    unique_key: tuple[str, ...] = ()
+    # The loan a row belongs to, so an unusable row can be charged to its loan's ledger.
+    loan_column: str | None = None
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _required(name: str, kind: ValueKind = "text", **extra: object) -> Column:
+    return Column(name, kind, required=True, **extra)  # type: ignore[arg-type]
+
+
+TEMPLATE_KINDS = ("reminder", "collection", "escalation")
+LOAN_STATUSES = ("active", "closed")
+PAYMENT_STATUSES = ("settled", "pending", "reversed", "failed")
+RULE_CATEGORIES = ("delinquency", "risk_control", "reminder")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "send_batch",
+        (
+            _required("message_id"),
+            _required("borrower_id"),
+            _required("loan_id"),
+            _required("phone"),
+            _required("template_id"),
+            _required("rule_id"),
+            _required("rule_evaluated_at", "timestamp"),
+            _required("scheduled_at", "timestamp"),
+            Column("claimed_overdue_amount", "amount"),
+            Column("claimed_days_past_due", "integer"),
+            Column("borrower_name"),
+            Column("message_text"),
+            Column("batch_id"),
+        ),
+        unique_key=("message_id",),
+    ),
+    Table(
+        "templates",
+        (
+            _required("template_id"),
+            _required("kind", allowed=TEMPLATE_KINDS),
+            Column("min_dpd", "integer"),
+            Column("max_dpd", "integer"),
+        ),
+        unique_key=("template_id",),
+    ),
+    Table(
+        "loans",
+        (
+            _required("loan_id"),
+            _required("borrower_id"),
+            _required("status", allowed=LOAN_STATUSES),
+            Column("grace_days", "integer", minimum=Decimal(0)),
+        ),
+        unique_key=("loan_id",),
+        loan_column="loan_id",
+    ),
+    Table(
+        "installments",
+        (
+            _required("loan_id"),
+            _required("installment_no", "integer"),
+            _required("due_date", "date"),
+            _required("amount_due", "amount", minimum=Decimal(0)),
+            Column("updated_at", "timestamp"),
+        ),
+        unique_key=("loan_id", "installment_no"),
+        loan_column="loan_id",
+    ),
+    Table(
+        "payments",
+        (
+            _required("payment_id"),
+            _required("loan_id"),
+            _required("amount", "amount", minimum=Decimal(0), minimum_inclusive=False),
+            _required("status", allowed=PAYMENT_STATUSES),
+            _required("posted_at", "timestamp"),
+            Column("paid_at", "timestamp"),
+        ),
+        unique_key=("payment_id",),
+        loan_column="loan_id",
+    ),
+    Table(
+        "rules",
+        (
+            _required("rule_id"),
+            _required("category", allowed=RULE_CATEGORIES),
+        ),
+        required=False,
+        unique_key=("rule_id",),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+# Flags in the order of the contract's table: findings list them in this order.
+FLAGS: tuple[str, ...] = (
+    "NOT_OVERDUE",
+    "PRE_DUE_TARGETING",
+    "STALE_DATA",
+    "RULE_MISMATCH",
+    "PAYMENT_PENDING",
+    "UNKNOWN_LOAN",
+    "BORROWER_MISMATCH",
+    "UNKNOWN_TEMPLATE",
+    "LEDGER_INVALID",
+)
+
+# Verdicts a flag can map to, mildest first: a message takes the severest of its flags'.
+VERDICTS: tuple[str, ...] = ("send", "hold", "block")
+REJECTED = "rejected"
+OUTCOMES: tuple[str, ...] = (*VERDICTS, REJECTED)
+
+DEFAULT_VERDICT_POLICY: dict[str, str] = {
+    "NOT_OVERDUE": "block",
+    "PRE_DUE_TARGETING": "block",
+    "BORROWER_MISMATCH": "block",
+    "UNKNOWN_LOAN": "block",
+    "STALE_DATA": "hold",
+    "RULE_MISMATCH": "hold",
+    "PAYMENT_PENDING": "hold",
+    "UNKNOWN_TEMPLATE": "hold",
+    "LEDGER_INVALID": "hold",
+}
+
+# Columns of findings.csv / findings.parquet, in order; the first six are the contract's.
+FINDINGS_COLUMNS: tuple[str, ...] = (
+    "message_id",
+    "verdict",
+    "flags",
+    "overdue_amount",
+    "days_past_due",
+    "reason",
+    "source_row",
+    "borrower_id",
+    "loan_id",
+    "template_id",
+    "rule_id",
+    "rule_evaluated_at",
+    "scheduled_at",
+    "claimed_overdue_amount",
+    "claimed_days_past_due",
+    "last_ledger_change_at",
+    "rule_age_hours",
+)

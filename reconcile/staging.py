@@ -1,0 +1,152 @@
+"""Turn each loaded `raw_<table>` into a typed table `<table>` that keeps every row.
+
+Every typed table has `source_row` (1-based data row of the file) and `problem`: NULL for a
+usable row, else every reason the row is unusable, in words a person can act on
+("scheduled_at '2026-11-31 09:00' is not a timestamp"). The SELECT is generated from
+`schema.TABLES`, using the parsers of sql/staging/macros.sql, so there is one definition of
+what a valid value is.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from reconcile.inputs import InputFile, quote_identifier, quote_literal, raw_column_types
+from reconcile.schema import KIND_NOUN, Column, Table
+from reconcile.sqlfiles import read_sql
+
+SQL_TYPE = {
+    "text": "VARCHAR",
+    "amount": "DECIMAL(18, 2)",
+    "integer": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+}
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "HUGEINT"}
+_NAIVE_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+# How much of a bad value an error message quotes.
+_QUOTED_LENGTH = 40
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(read_sql("staging/macros.sql"))
+
+
+def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str) -> None:
+    """CREATE TABLE <table> from raw_<table>: typed values, source_row and problem."""
+    raw_types = raw_column_types(con, source.raw_table)
+    parsed = ", ".join(
+        f"{_value_expression(c, raw_types.get(c.name), timezone)} AS {quote_identifier(c.name)}, "
+        f"{_text_expression(c, raw_types.get(c.name))} AS {quote_identifier(c.name + '__text')}"
+        for c in table.columns
+    )
+    problems = [_problem_expression(c) for c in table.columns] + _key_problem(table)
+    columns = ", ".join(quote_identifier(c.name) for c in table.columns)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table.name} AS "
+        f"WITH parsed AS (SELECT rowid + 1 AS source_row, {parsed} FROM {source.raw_table}) "
+        f"SELECT source_row, {columns}, "
+        f"NULLIF(concat_ws('; ', {', '.join(problems)}), '') AS problem "
+        f"FROM parsed ORDER BY source_row"
+    )
+
+
+def _text_expression(column: Column, raw_type: str | None) -> str:
+    if raw_type is None:
+        return "CAST(NULL AS VARCHAR)"
+    name = quote_identifier(column.name)
+    return name if raw_type == "VARCHAR" else f"CAST({name} AS VARCHAR)"
+
+
+def _value_expression(column: Column, raw_type: str | None, timezone: str) -> str:
+    """The typed value: straight from a typed Parquet column, else parsed from its text."""
+    if raw_type is None:
+        return f"CAST(NULL AS {SQL_TYPE[column.kind]})"
+    name = quote_identifier(column.name)
+    native = _native_expression(column.kind, raw_type, name, timezone)
+    if native is not None:
+        return native
+    text = _text_expression(column, raw_type)
+    if column.kind == "text":
+        return text
+    if column.kind == "timestamp":
+        return f"parse_timestamp({text}, {quote_literal(timezone)})"
+    return f"parse_{column.kind}({text})"
+
+
+def _native_expression(kind: str, raw_type: str, name: str, timezone: str) -> str | None:
+    """A typed Parquet column that already means the right thing, or None to parse its text."""
+    is_integer = raw_type in _INTEGER_TYPES
+    is_decimal = raw_type.startswith("DECIMAL(") and int(raw_type[:-1].split(",")[1]) <= 2
+    if kind == "amount" and (is_integer or is_decimal):
+        return f"TRY_CAST({name} AS DECIMAL(18, 2))"
+    if kind == "integer" and is_integer:
+        return f"TRY_CAST({name} AS BIGINT)"
+    if kind == "date" and raw_type == "DATE":
+        return name
+    if kind == "timestamp" and raw_type == "TIMESTAMP WITH TIME ZONE":
+        return name
+    if kind == "timestamp" and raw_type in _NAIVE_TIMESTAMP_TYPES:
+        return f"timezone({quote_literal(timezone)}, CAST({name} AS TIMESTAMP))"
+    return None
+
+
+def _problem_expression(column: Column) -> str:
+    """A CASE giving this column's problem in words, or NULL when the value is fine."""
+    value = quote_identifier(column.name)
+    text = quote_identifier(column.name + "__text")
+    shown = f"'''' || left(trim({text}), {_QUOTED_LENGTH}) || ''''"
+    cases = []
+    if column.required:
+        cases.append(f"WHEN is_blank({text}) THEN '{column.name} is empty'")
+    if column.kind != "text":
+        cases.append(
+            f"WHEN NOT is_blank({text}) AND {value} IS NULL "
+            f"THEN '{column.name} ' || {shown} || ' is not {KIND_NOUN[column.kind]}'"
+        )
+    if column.allowed:
+        allowed = ", ".join(quote_literal(v) for v in column.allowed)
+        cases.append(
+            f"WHEN NOT is_blank({text}) AND {value} NOT IN ({allowed}) "
+            f"THEN '{column.name} ' || {shown} || ' is not one of {', '.join(column.allowed)}'"
+        )
+    if column.minimum is not None:
+        operator, words = (">=", "≥") if column.minimum_inclusive else (">", ">")
+        cases.append(
+            f"WHEN NOT ({value} {operator} {column.minimum}) "
+            f"THEN '{column.name} ' || {shown} || ' must be {words} {column.minimum}'"
+        )
+    return f"CASE {' '.join(cases)} END" if cases else "NULL"
+
+
+def _key_problem(table: Table) -> list[str]:
+    """Every copy of a repeated key is unusable: which copy is right cannot be known."""
+    if not table.unique_key:
+        return []
+    keys = [quote_identifier(k) for k in table.unique_key]
+    present = " AND ".join(f"NOT is_blank(CAST({k} AS VARCHAR))" for k in keys)
+    shown = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
+    label = "/".join(table.unique_key)
+    return [
+        f"CASE WHEN {present} AND count(*) OVER (PARTITION BY {', '.join(keys)}) > 1 "
+        f"THEN '{label} ' || {shown} || ' appears ' "
+        f"|| count(*) OVER (PARTITION BY {', '.join(keys)}) || ' times' END"
+    ]
+
+
+def create_input_issues(
+    con: duckdb.DuckDBPyConnection, tables: list[Table], sources: dict[str, InputFile]
+) -> None:
+    """input_issues: every unusable row of the reference tables, with the loan it concerns."""
+    selects = [
+        f"SELECT {quote_literal(t.name)} AS table_name, "
+        f"{quote_literal(sources[t.name].file_name)} AS file_name, source_row, "
+        f"{quote_identifier(t.loan_column) if t.loan_column else 'CAST(NULL AS VARCHAR)'} "
+        f"AS loan_id, problem FROM {t.name} WHERE problem IS NOT NULL"
+        for t in tables
+    ]
+    con.execute(
+        "CREATE OR REPLACE TABLE input_issues AS " + " UNION ALL ".join(selects)
+        + " ORDER BY table_name, source_row"
+    )

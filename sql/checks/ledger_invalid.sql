@@ -1,0 +1,9 @@
+-- flag: LEDGER_INVALID
+-- definition: a row of `installments` or `payments` for the loan is unusable: a required
+--   field empty, an integer, amount, date or timestamp (optional ones included) that does
+--   not parse, a negative amount_due, a payment amount ≤ 0, an unknown status, or a
+--   payment_id used twice.
+-- The reason names the file and row of up to three unusable rows (unusable_loans).
+SELECT source_row, ledger_problem AS detail
+FROM message_context
+WHERE ledger_problem IS NOT NULL

@@ -1,0 +1,38 @@
+-- flag: RULE_MISMATCH
+-- definition: claimed_overdue_amount is given and differs from overdue_amount by more than
+--   `amount_tolerance` (default 0.01); or claimed_days_past_due is given and differs from
+--   days_past_due by more than `dpd_tolerance` (default 1); or the template has
+--   min_dpd/max_dpd and days_past_due lies outside them.
+WITH compared AS (
+    SELECT
+        c.source_row,
+        c.claimed_overdue_amount,
+        c.overdue_amount,
+        c.claimed_days_past_due,
+        c.days_past_due,
+        c.template_id,
+        c.min_dpd,
+        c.max_dpd,
+        abs(c.claimed_overdue_amount - c.overdue_amount) > p.amount_tolerance AS amount_off,
+        abs(c.claimed_days_past_due - c.days_past_due) > p.dpd_tolerance AS days_off,
+        c.template_usable
+            AND (c.days_past_due < c.min_dpd OR c.days_past_due > c.max_dpd) AS out_of_range
+    FROM message_context AS c
+    CROSS JOIN run_params AS p
+    WHERE c.truth_known
+)
+SELECT
+    source_row,
+    concat_ws('; ',
+        CASE WHEN amount_off THEN format(
+            'claims {} overdue, ledger says {}',
+            CAST(claimed_overdue_amount AS VARCHAR), CAST(overdue_amount AS VARCHAR)) END,
+        CASE WHEN days_off THEN format(
+            'claims {} days past due, ledger says {}', claimed_days_past_due, days_past_due) END,
+        CASE WHEN out_of_range THEN format(
+            'template {} is for {}..{} days past due, ledger says {}', template_id,
+            coalesce(CAST(min_dpd AS VARCHAR), ''), coalesce(CAST(max_dpd AS VARCHAR), ''),
+            days_past_due) END
+    ) AS detail
+FROM compared
+WHERE coalesce(amount_off, false) OR coalesce(days_off, false) OR coalesce(out_of_range, false)

@@ -1,0 +1,25 @@
+-- flag: STALE_DATA
+-- definition: the loan has a payment (any status) with rule_evaluated_at < posted_at ≤ T,
+--   or an installment with rule_evaluated_at < updated_at ≤ T, or
+--   T − rule_evaluated_at > `max_rule_age_hours` (default 24).
+-- last_*_change_at are the latest changes known at T (loan_ledger), so "some row changed
+-- after the rule ran" is "the latest change is after the rule ran". The ledger clauses
+-- need a usable ledger; the rule-age clause needs nothing else.
+SELECT
+    c.source_row,
+    concat_ws('; ',
+        CASE WHEN c.last_payment_change_at > c.rule_evaluated_at THEN format(
+            'payment {} posted {} after the rule ran at {}',
+            c.last_payment_id, c.last_payment_change_at, c.rule_evaluated_at) END,
+        CASE WHEN c.last_installment_change_at > c.rule_evaluated_at THEN format(
+            'installment {} updated {} after the rule ran at {}',
+            c.last_installment_no, c.last_installment_change_at, c.rule_evaluated_at) END,
+        CASE WHEN c.rule_age_us > p.max_rule_age_us THEN format(
+            'rule data is {} h old (limit {} h)', c.rule_age_hours, p.max_rule_age_hours) END
+    ) AS detail
+FROM message_context AS c
+CROSS JOIN run_params AS p
+WHERE (c.ledger_problem IS NULL
+       AND (c.last_payment_change_at > c.rule_evaluated_at
+            OR c.last_installment_change_at > c.rule_evaluated_at))
+   OR c.rule_age_us > p.max_rule_age_us

@@ -1,0 +1,31 @@
+-- Text parsers for staged input. Each returns NULL when the text does not have the exact
+-- shape the contract asks for, because DuckDB's own casts are lenient
+-- (TRY_CAST('3.5' AS INTEGER) is 4, '2026/11/01' casts to a DATE).
+-- Shapes are documented in docs/interpretations.md.
+
+CREATE OR REPLACE MACRO is_blank(txt) AS txt IS NULL OR trim(txt) = '';
+
+CREATE OR REPLACE MACRO parse_amount(txt) AS
+    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]+(\.[0-9]{1,2})?')
+         THEN TRY_CAST(trim(txt) AS DECIMAL(18, 2)) END;
+
+CREATE OR REPLACE MACRO parse_integer(txt) AS
+    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]+')
+         THEN TRY_CAST(trim(txt) AS BIGINT) END;
+
+CREATE OR REPLACE MACRO parse_date(txt) AS
+    CASE WHEN regexp_full_match(trim(txt), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+         THEN TRY_CAST(trim(txt) AS DATE) END;
+
+-- ISO 8601 with an optional offset: with one it is that instant, without one it is wall
+-- time in zone tz. (A plain TIMESTAMP cast would silently drop a trailing 'Z'.)
+CREATE OR REPLACE MACRO parse_timestamp(txt, tz) AS
+    CASE
+        WHEN NOT regexp_full_match(
+            trim(txt),
+            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?'
+        ) THEN NULL
+        WHEN regexp_matches(trim(txt), '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
+            THEN TRY_CAST(trim(txt) AS TIMESTAMPTZ)
+        ELSE timezone(tz, TRY_CAST(trim(txt) AS TIMESTAMP))
+    END;

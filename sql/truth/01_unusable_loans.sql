@@ -1,0 +1,17 @@
+-- unusable_loans: loans whose ledger cannot be trusted (CONTRACT §3, LEDGER_INVALID).
+-- "A row of installments or payments for the loan is unusable: a required field empty, an
+-- integer, amount, date or timestamp (optional ones included) that does not parse, a
+-- negative amount_due, a payment amount ≤ 0, an unknown status, or a payment_id used
+-- twice." Unusable rows of `loans` itself count too (docs/interpretations.md).
+-- Needs: input_issues (every unusable row of every table, from staging).
+CREATE OR REPLACE TABLE unusable_loans AS
+SELECT
+    loan_id,
+    array_to_string(list(format('{} row {}: {}', file_name, source_row, problem)
+                         ORDER BY table_name, source_row)[1:3], '; ')
+        || CASE WHEN count(*) > 3 THEN format('; and {} more unusable rows', count(*) - 3)
+                ELSE '' END AS reason
+FROM input_issues
+WHERE table_name IN ('loans', 'installments', 'payments')
+  AND NOT is_blank(loan_id)
+GROUP BY loan_id;

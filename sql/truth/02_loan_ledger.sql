@@ -1,0 +1,35 @@
+-- loan_ledger: one row per loan_id with usable ledger rows, computed once per loan.
+-- P (CONTRACT §2) = sum of `amount` of the loan's payments with status `settled` and
+-- posted_at ≤ T; pending payments known at T feed PAYMENT_PENDING; the last change of a
+-- payment or installment known at T feeds STALE_DATA.
+CREATE OR REPLACE TABLE loan_ledger AS
+WITH payment_totals AS (
+    SELECT
+        loan_id,
+        coalesce(sum(amount) FILTER (status = 'settled'), 0) AS settled_paid,
+        coalesce(sum(amount) FILTER (status = 'pending'), 0) AS pending_paid,
+        max(posted_at) AS last_payment_change_at,
+        arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id
+    FROM payments, run_params
+    WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
+    GROUP BY loan_id
+),
+installment_changes AS (
+    SELECT
+        loan_id,
+        max(updated_at) AS last_installment_change_at,
+        arg_max(installment_no, (updated_at, installment_no)) AS last_installment_no
+    FROM installments, run_params
+    WHERE installments.problem IS NULL AND updated_at <= run_params.as_of
+    GROUP BY loan_id
+)
+SELECT
+    loan_id,
+    coalesce(settled_paid, 0) AS settled_paid,
+    coalesce(pending_paid, 0) AS pending_paid,
+    last_payment_change_at,
+    last_payment_id,
+    last_installment_change_at,
+    last_installment_no
+FROM payment_totals
+FULL OUTER JOIN installment_changes USING (loan_id);

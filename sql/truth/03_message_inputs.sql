@@ -1,0 +1,58 @@
+-- message_inputs: every readable message (rejected rows excluded) with what the ledger,
+-- templates and rules say about it. d(s), the local calendar date of scheduled_at in the
+-- configured timezone, is send_date. g is the loan's grace_days, else the configured one.
+CREATE OR REPLACE TABLE message_inputs AS
+WITH known_loans AS (
+    SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)
+),
+usable_loans AS (
+    SELECT loan_id, borrower_id, status, grace_days FROM loans WHERE problem IS NULL
+),
+template_problems AS (
+    SELECT template_id,
+           string_agg(format('templates row {}: {}', source_row, problem), '; '
+                      ORDER BY source_row) AS reason
+    FROM templates
+    WHERE problem IS NOT NULL AND NOT is_blank(template_id)
+    GROUP BY template_id
+),
+usable_templates AS (
+    SELECT template_id, kind, min_dpd, max_dpd FROM templates WHERE problem IS NULL
+),
+usable_rules AS (
+    SELECT rule_id, category FROM rules WHERE problem IS NULL
+)
+SELECT
+    m.source_row,
+    m.message_id,
+    m.borrower_id,
+    m.loan_id,
+    m.template_id,
+    m.rule_id,
+    m.rule_evaluated_at,
+    m.scheduled_at,
+    m.claimed_overdue_amount,
+    m.claimed_days_past_due,
+    CAST(timezone(p.timezone, m.scheduled_at) AS DATE) AS send_date,
+    k.loan_id IS NOT NULL AS loan_known,
+    l.borrower_id AS loan_borrower_id,
+    l.status AS loan_status,
+    CAST(coalesce(l.grace_days, p.grace_days) AS INTEGER) AS grace_days,
+    u.reason AS ledger_problem,
+    l.loan_id IS NOT NULL AND u.reason IS NULL AS truth_known,
+    t.template_id IS NOT NULL AS template_usable,
+    coalesce(tp.reason, format('template_id {} is not in templates', m.template_id))
+        AS template_problem,
+    t.kind AS template_kind,
+    t.min_dpd,
+    t.max_dpd,
+    r.category AS rule_category
+FROM send_batch AS m
+CROSS JOIN run_params AS p
+LEFT JOIN known_loans AS k ON k.loan_id = m.loan_id
+LEFT JOIN usable_loans AS l ON l.loan_id = m.loan_id
+LEFT JOIN unusable_loans AS u ON u.loan_id = m.loan_id
+LEFT JOIN usable_templates AS t ON t.template_id = m.template_id
+LEFT JOIN template_problems AS tp ON tp.template_id = m.template_id
+LEFT JOIN usable_rules AS r ON r.rule_id = m.rule_id
+WHERE m.problem IS NULL;
