@@ -17,14 +17,13 @@ from typing import Any
 
 import duckdb
 
-from reconcile import __version__
+from reconcile import __version__, writer
 from reconcile.config import Settings
 from reconcile.errors import ConfigError, InputError
 from reconcile.inputs import InputFile, load, locate, quote_literal
 from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage
-from reconcile.writer import check_out_dir, staged_output, write_summary, write_tables
 
 Progress = Callable[[str], None]
 
@@ -98,7 +97,7 @@ def run(
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     paths = locate(data_dir)
-    check_out_dir(out_dir)
+    writer.check_out_dir(out_dir)
     con = duckdb.connect()
     try:
         _set_timezone(con, settings.timezone)
@@ -126,15 +125,15 @@ def run(
             started_at=started.isoformat(timespec="seconds"),
             duration_seconds=0.0,
         )
-        with staged_output(out_dir, result.run_id) as folder:
-            write_tables(con, folder, inputs["send_batch"])
+        with writer.staged_output(out_dir, result.run_id) as folder:
+            writer.write_tables(con, folder, inputs["send_batch"])
             step("outputs")
             result = replace(
                 result,
                 duration_seconds=time.perf_counter() - clock,
                 stage_seconds=dict(timings),
             )
-            write_summary(folder, result)
+            writer.write_summary(folder, result)
         return result
     finally:
         con.close()

@@ -1,0 +1,233 @@
+"""The command line as a scheduler sees it: exit codes, one-line errors, all-or-nothing output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from drops import Drop, invoke, read_csv_rows
+
+from reconcile import writer
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from reconcile.schema import FINDINGS_COLUMNS, FLAGS, OUTCOMES
+
+AS_OF = "2026-11-23T02:00:00+08:00"
+OUTPUT_FILES = {
+    "findings.csv", "findings.parquet", "send.csv", "hold.csv", "block.csv", "rejected.csv",
+    "input_issues.csv", "summary.json",
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """Four messages: one to send, one paid (block), one unknown loan (block), one rejected."""
+    drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
+    drop.loan("L2", "B2").installment("L2", 1, "2026-11-01", "80.00").payment("P1", "L2", "80.00")
+    drop.message("M1").message("M2", loan_id="L2", borrower_id="B2").message("M3", loan_id="LX")
+    drop.message("M4", scheduled_at="not a time")
+    return drop.write(tmp_path / "in")
+
+
+def run_cli(data_dir: Path, out_dir: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return invoke("run", data_dir, "--out", out_dir, "--as-of", AS_OF, *extra)
+
+
+def test_run_prints_a_summary_and_exits_0(data_dir: Path, tmp_path: Path) -> None:
+    result = run_cli(data_dir, tmp_path / "out")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "4 messages: send 1 (25.0%)  hold 0 (0.0%)  block 2 (50.0%)  rejected 1" in result.stdout
+    assert "NOT_OVERDUE" in result.stdout and "UNKNOWN_LOAN" in result.stdout
+    assert result.stderr == ""
+    assert {p.name for p in (tmp_path / "out").iterdir()} == OUTPUT_FILES
+
+
+def test_quiet_prints_nothing(data_dir: Path, tmp_path: Path) -> None:
+    result = run_cli(data_dir, tmp_path / "out", "--quiet")
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.output == ""
+
+
+def test_summary_json(data_dir: Path, tmp_path: Path) -> None:
+    assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["as_of"] == "2026-11-23 02:00:00+08"
+    assert summary["verdicts"] == {"send": 1, "hold": 0, "block": 2, "rejected": 1}
+    assert set(summary["flags"]) == set(FLAGS)
+    assert summary["flags"]["NOT_OVERDUE"] == 1 and summary["flags"]["UNKNOWN_LOAN"] == 1
+    assert summary["inputs"]["send_batch"]["rows"] == 4
+    assert summary["inputs"]["rules"]["file"] == "rules.csv"
+    assert len(summary["inputs"]["payments"]["sha256"]) == 64
+    assert summary["run_id"] and summary["duration_seconds"] >= 0
+    assert summary["settings"]["min_overdue_amount"] == "0.01"
+
+
+def test_findings_csv_and_parquet_agree(data_dir: Path, tmp_path: Path) -> None:
+    assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
+    csv_rows = read_csv_rows(tmp_path / "out" / "findings.csv")
+    parquet = pl.read_parquet(tmp_path / "out" / "findings.parquet")
+    assert list(csv_rows[0]) == list(FINDINGS_COLUMNS) == parquet.columns
+    assert [r["message_id"] for r in csv_rows] == parquet["message_id"].to_list()
+    assert [r["flags"] for r in csv_rows] == [";".join(f) for f in parquet["flags"].to_list()]
+    assert [r["verdict"] for r in csv_rows] == parquet["verdict"].to_list()
+    assert [r["overdue_amount"] for r in csv_rows] == [
+        "" if v is None else f"{v:.2f}" for v in parquet["overdue_amount"].to_list()]
+
+
+def test_split_files_hold_every_row_once(data_dir: Path, tmp_path: Path) -> None:
+    assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
+    original = read_csv_rows(data_dir / "send_batch.csv")
+    split = {o: read_csv_rows(tmp_path / "out" / f"{o}.csv") for o in OUTCOMES}
+    assert sorted(r["message_id"] for rows in split.values() for r in rows) == sorted(
+        r["message_id"] for r in original)
+    assert split["send"] == [original[0]]  # the dispatcher gets the original row, untouched
+    header = (data_dir / "send_batch.csv").read_text().splitlines()[0]
+    for outcome in OUTCOMES:
+        assert (tmp_path / "out" / f"{outcome}.csv").read_text().splitlines()[0] == header
+
+
+def test_rerun_replaces_the_whole_output(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli(data_dir, out).exit_code == EXIT_OK
+    first = (out / "findings.csv").read_bytes()
+    (out / "stale-note.txt").write_text("from an earlier run")
+    assert run_cli(data_dir, out).exit_code == EXIT_OK
+    assert (out / "findings.csv").read_bytes() == first
+    assert not (out / "stale-note.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_crash_while_writing_leaves_previous_output(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert run_cli(data_dir, out).exit_code == EXIT_OK
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def explode(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer, "write_summary", explode)
+    result = run_cli(data_dir, out)
+    assert result.exit_code == EXIT_FAILURE
+    assert "No space left on device" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_refuses_to_replace_a_foreign_folder(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "q3.xlsx").write_text("someone's work")
+    result = run_cli(data_dir, out)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "not empty" in result.stderr
+    assert (out / "q3.xlsx").read_text() == "someone's work"
+
+
+def test_out_is_a_file(data_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("x")
+    result = run_cli(data_dir, tmp_path / "out")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "not a folder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("as_of", "instant"),
+    [("2026-11-23T02:00:00+08:00", "2026-11-23 02:00:00+08"),
+     ("2026-11-22T18:00:00Z", "2026-11-23 02:00:00+08"),
+     ("2026-11-23 02:00:00", "2026-11-23 02:00:00+08"),
+     ("2026-11-23T02:00", "2026-11-23 02:00:00+08")],
+)
+def test_as_of_forms(data_dir: Path, tmp_path: Path, as_of: str, instant: str) -> None:
+    result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", as_of, "-q")
+    assert result.exit_code == EXIT_OK, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["as_of"] == instant
+
+
+@pytest.mark.parametrize("as_of", ["yesterday", "2026-11-23", "2026-13-01T00:00:00"])
+def test_bad_as_of_is_exit_2(data_dir: Path, tmp_path: Path, as_of: str) -> None:
+    result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", as_of)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert result.stderr.strip() == (
+        f"reconcile: error: --as-of {as_of!r} is not a timestamp "
+        "(ISO 8601, e.g. 2026-11-23T02:00:00+08:00)")
+
+
+BAD_CONFIGS = [
+    ("grace_day = 3\n", "unknown setting 'grace_day'"),
+    ("grace_days = -1\n", "grace_days must be a whole number"),
+    ("grace_days = 1.5\n", "grace_days must be a whole number"),
+    ("min_overdue_amount = 0\n", "min_overdue_amount must be at least 0.01"),
+    ("amount_tolerance = 0.001\n", "more than 2 decimal places"),
+    ("amount_tolerance = \"lots\"\n", "amount_tolerance must be a number"),
+    ("timezone = \"Mars/Olympus\"\n", "timezone 'Mars/Olympus' is not a known IANA time zone"),
+    ("[verdicts]\nSTALE = \"block\"\n", "unknown flag 'STALE'"),
+    ("[verdicts]\nSTALE_DATA = \"drop\"\n", "'drop' is not one of send, hold, block"),
+    ("timezone = \n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
+def test_bad_config_is_exit_2(data_dir: Path, tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "reconcile.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run_cli(data_dir, tmp_path / "out", "--config", config)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_config_file_is_exit_2(data_dir: Path, tmp_path: Path) -> None:
+    result = run_cli(data_dir, tmp_path / "out", "--config", tmp_path / "nope.toml")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "cannot be read" in result.stderr
+
+
+def test_config_with_every_setting(data_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "reconcile.toml"
+    config.write_text(
+        'timezone = "UTC"\ngrace_days = 3\nmin_overdue_amount = "1.00"\n'
+        "amount_tolerance = 0.05\ndpd_tolerance = 2\nmax_rule_age_hours = 12.5\n"
+        '[verdicts]\nUNKNOWN_LOAN = "hold"\n', encoding="utf-8")
+    result = run_cli(data_dir, tmp_path / "out", "--config", config, "-q")
+    assert result.exit_code == EXIT_OK, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    settings = summary["settings"]
+    assert settings["timezone"] == "UTC" and settings["grace_days"] == 3
+    assert settings["min_overdue_amount"] == "1.00" and settings["amount_tolerance"] == "0.05"
+    assert settings["dpd_tolerance"] == 2 and settings["max_rule_age_hours"] == "12.5"
+    assert settings["verdicts"]["UNKNOWN_LOAN"] == "hold"
+    assert summary["verdicts"] == {"send": 1, "hold": 1, "block": 1, "rejected": 1}
+
+
+def test_unexpected_failure_is_exit_1_in_one_line(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("reconcile.cli.run", broken)
+    result = run_cli(data_dir, tmp_path / "out")
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr.strip().splitlines() == [
+        "reconcile: error: unexpected RuntimeError: disk on fire "
+        "(run again with --debug for a traceback)"]
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run_cli(data_dir, tmp_path / "out", "--debug")
+
+
+def test_usage_errors_are_exit_2(tmp_path: Path) -> None:
+    result = invoke("run", tmp_path)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "--out" in result.output
+
+
+def test_help_lists_every_option() -> None:
+    result = invoke("run", "--help")
+    assert result.exit_code == EXIT_OK
+    for option in ("--out", "--as-of", "--config", "--quiet", "--debug"):
+        assert option in result.output
+    assert "2 unusable input" in result.output
