@@ -98,7 +98,8 @@ def run(
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     paths = locate(data_dir)
     writer.check_out_dir(out_dir)
-    con = duckdb.connect()
+    # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
+    con = duckdb.connect(config={"enable_progress_bar": False})
     try:
         _set_timezone(con, settings.timezone)
         create_macros(con)

@@ -1,0 +1,78 @@
+"""The README says what the code does: help text, settings, flags and commands stay in step.
+
+Regenerate the generated blocks with `UPDATE_DOCS=1 pytest tests/test_docs.py` and review
+the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconcile.cli import main
+from reconcile.config import SETTING_NAMES
+from reconcile.schema import DEFAULT_VERDICT_POLICY, FLAGS
+from reconcile.sqlfiles import load_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+
+def block_after(marker: str, text: str) -> str:
+    """The fenced block (or table) that follows `<!-- marker -->` in the README."""
+    match = re.search(rf"<!-- {marker} -->\n```[a-z]*\n(.*?)```", text, re.DOTALL)
+    assert match, f"README.md has no fenced block after <!-- {marker} -->"
+    return match.group(1)
+
+
+def replace_block(marker: str, text: str, body: str) -> str:
+    return re.sub(rf"(<!-- {marker} -->\n```[a-z]*\n)(.*?)(```)",
+                  lambda m: m.group(1) + body + m.group(3), text, flags=re.DOTALL)
+
+
+def run_help() -> str:
+    result = CliRunner().invoke(main, ["run", "--help"], terminal_width=80,
+                                prog_name="reconcile")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_readme_shows_the_current_help() -> None:
+    text = README.read_text(encoding="utf-8")
+    if os.environ.get("UPDATE_DOCS"):
+        README.write_text(replace_block("run-help", text, run_help()), encoding="utf-8")
+        pytest.skip("README help block regenerated")
+    assert block_after("run-help", text) == run_help()
+
+
+def test_every_setting_is_documented_in_the_config_example() -> None:
+    example = block_after("config-example", README.read_text(encoding="utf-8"))
+    for name in SETTING_NAMES:
+        assert re.search(rf"^\[?{name}\]?\b", example, re.MULTILINE), f"{name} not in README"
+
+
+def test_flag_table_lists_every_flag_in_order_with_its_default_verdict() -> None:
+    text = README.read_text(encoding="utf-8")
+    table = text.split("<!-- flag-table -->", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([A-Z_]+)` \|.*\| (\w+) \|$", table, re.MULTILINE)
+    assert rows == [(flag, DEFAULT_VERDICT_POLICY[flag]) for flag in FLAGS]
+
+
+def test_every_flag_has_one_check_file_quoting_the_contract() -> None:
+    checks = load_checks()
+    assert list(checks) == list(FLAGS)
+    for check in checks.values():
+        assert "-- definition:" in check.sql, check.file_name
+
+
+def test_readme_has_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    run_command = block_after("run-command", text)
+    assert "pip install" in run_command and "reconcile run sample_data --out out" in run_command
+    test_command = block_after("test-command", text)
+    assert "pip install" in test_command and "pytest" in test_command
+    assert "<!-- test-command -->" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
