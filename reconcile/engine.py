@@ -99,8 +99,9 @@ def run(
     paths = locate(data_dir)
     writer.check_out_dir(out_dir)
     # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         _set_timezone(con, settings.timezone)
         create_macros(con)
         as_of_text = _resolve_as_of(con, as_of, settings.timezone, started)
