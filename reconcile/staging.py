@@ -25,6 +25,9 @@ SQL_TYPE = {
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT", "HUGEINT"}
 _NAIVE_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+# Suffix of the untouched input value beside its typed one; name of the repeated-key reason.
+RAW = "__raw"
+DUPLICATE = "__repeated_key"
 # How much of a bad value an error message quotes.
 _QUOTED_LENGTH = 40
 
@@ -38,18 +41,26 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
     raw_types = raw_column_types(con, source.raw_table)
     parsed = ", ".join(
         f"{_value_expression(c, raw_types.get(c.name), timezone)} AS {quote_identifier(c.name)}, "
-        f"{_text_expression(c, raw_types.get(c.name))} AS {quote_identifier(c.name + '__text')}"
+        f"{_raw_expression(c, raw_types.get(c.name))} AS {quote_identifier(c.name + RAW)}"
         for c in table.columns
     )
-    problems = [_problem_expression(c) for c in table.columns] + _key_problem(table)
-    columns = ", ".join(quote_identifier(c.name) for c in table.columns)
+    problems = [_problem_expression(c, raw_types.get(c.name)) for c in table.columns]
+    columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
+    duplicates, join = _key_problem(table)
+    if join:
+        problems.append(DUPLICATE)
     con.execute(
         f"CREATE OR REPLACE TABLE {table.name} AS "
-        f"WITH parsed AS (SELECT rowid + 1 AS source_row, {parsed} FROM {source.raw_table}) "
-        f"SELECT source_row, {columns}, "
+        f"WITH parsed AS (SELECT rowid + 1 AS source_row, {parsed} FROM {source.raw_table})"
+        f"{duplicates} "
+        f"SELECT p.source_row, {columns}, "
         f"NULLIF(concat_ws('; ', {', '.join(problems)}), '') AS problem "
-        f"FROM parsed ORDER BY source_row"
+        f"FROM parsed AS p {join}"
     )
+
+
+def _raw_expression(column: Column, raw_type: str | None) -> str:
+    return "NULL" if raw_type is None else quote_identifier(column.name)
 
 
 def _text_expression(column: Column, raw_type: str | None) -> str:
@@ -92,23 +103,28 @@ def _native_expression(kind: str, raw_type: str, name: str, timezone: str) -> st
     return None
 
 
-def _problem_expression(column: Column) -> str:
-    """A CASE giving this column's problem in words, or NULL when the value is fine."""
-    value = quote_identifier(column.name)
-    text = quote_identifier(column.name + "__text")
-    shown = f"'''' || left(trim({text}), {_QUOTED_LENGTH}) || ''''"
+def _problem_expression(column: Column, raw_type: str | None) -> str:
+    """A CASE giving this column's problem in words, or NULL when the value is fine.
+
+    Only the branch that fires turns a value into text, so typed Parquet columns are not
+    cast to VARCHAR row by row.
+    """
+    value = f"p.{quote_identifier(column.name)}"
+    raw = f"p.{quote_identifier(column.name + RAW)}"
+    blank = f"is_blank({raw})" if raw_type == "VARCHAR" else f"{raw} IS NULL"
+    shown = f"quote_value(CAST({raw} AS VARCHAR), {_QUOTED_LENGTH})"
     cases = []
     if column.required:
-        cases.append(f"WHEN is_blank({text}) THEN '{column.name} is empty'")
+        cases.append(f"WHEN {blank} THEN '{column.name} is empty'")
     if column.kind != "text":
         cases.append(
-            f"WHEN NOT is_blank({text}) AND {value} IS NULL "
+            f"WHEN {value} IS NULL AND NOT {blank} "
             f"THEN '{column.name} ' || {shown} || ' is not {KIND_NOUN[column.kind]}'"
         )
     if column.allowed:
         allowed = ", ".join(quote_literal(v) for v in column.allowed)
         cases.append(
-            f"WHEN NOT is_blank({text}) AND {value} NOT IN ({allowed}) "
+            f"WHEN {value} NOT IN ({allowed}) "
             f"THEN '{column.name} ' || {shown} || ' is not one of {', '.join(column.allowed)}'"
         )
     if column.minimum is not None:
@@ -120,19 +136,25 @@ def _problem_expression(column: Column) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "NULL"
 
 
-def _key_problem(table: Table) -> list[str]:
-    """Every copy of a repeated key is unusable: which copy is right cannot be known."""
+def _key_problem(table: Table) -> tuple[str, str]:
+    """(extra CTE, join) marking every copy of a repeated key: which is right cannot be known."""
     if not table.unique_key:
-        return []
-    keys = [quote_identifier(k) for k in table.unique_key]
-    present = " AND ".join(f"NOT is_blank(CAST({k} AS VARCHAR))" for k in keys)
-    shown = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
+        return "", ""
+    keys = ", ".join(quote_identifier(k) for k in table.unique_key)
+    present = " AND ".join(
+        f"NOT is_blank({quote_identifier(k)})" if table.column(k).kind == "text"
+        else f"{quote_identifier(k)} IS NOT NULL"
+        for k in table.unique_key
+    )
+    shown = " || '/' || ".join(
+        f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.unique_key)
     label = "/".join(table.unique_key)
-    return [
-        f"CASE WHEN {present} AND count(*) OVER (PARTITION BY {', '.join(keys)}) > 1 "
-        f"THEN '{label} ' || {shown} || ' appears ' "
-        f"|| count(*) OVER (PARTITION BY {', '.join(keys)}) || ' times' END"
-    ]
+    cte = (
+        f", repeated AS (SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
+        f"|| ' times' AS {DUPLICATE} FROM parsed WHERE {present} GROUP BY {keys} "
+        f"HAVING count(*) > 1)"
+    )
+    return cte, f"LEFT JOIN repeated USING ({keys})"
 
 
 def create_input_issues(

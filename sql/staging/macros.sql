@@ -29,3 +29,6 @@ CREATE OR REPLACE MACRO parse_timestamp(txt, tz) AS
             THEN TRY_CAST(trim(txt) AS TIMESTAMPTZ)
         ELSE timezone(tz, TRY_CAST(trim(txt) AS TIMESTAMP))
     END;
+
+-- A bad value as an error message quotes it: trimmed, at most n characters, in quotes.
+CREATE OR REPLACE MACRO quote_value(txt, n) AS '''' || left(trim(txt), n) || '''';
