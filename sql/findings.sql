@@ -3,12 +3,14 @@
 -- `send`; an unreadable row is `rejected` with its cause.
 -- Needs: send_batch (staged), message_context, flag_hits (one row per check hit),
 -- verdict_policy (flag, flag_order, verdict, verdict_rank).
+-- Hits are gathered as one sorted list of (flag_order, flag, detail) per message: a single
+-- aggregate, several times faster than separate ORDER BY aggregates for flags and reason.
 CREATE OR REPLACE TABLE findings AS
 WITH flagged AS (
     SELECT
         h.source_row,
-        list(h.flag ORDER BY v.flag_order) AS flags,
-        string_agg(h.flag || ': ' || h.detail, '; ' ORDER BY v.flag_order) AS reason,
+        list_sort(list(struct_pack(flag_order := v.flag_order, flag := h.flag,
+                                   detail := h.detail))) AS hits,
         arg_max(v.verdict, v.verdict_rank) AS verdict
     FROM flag_hits AS h
     JOIN verdict_policy AS v USING (flag)
@@ -18,10 +20,14 @@ SELECT
     b.message_id,
     CASE WHEN b.problem IS NOT NULL THEN 'rejected'
          ELSE coalesce(f.verdict, 'send') END AS verdict,
-    coalesce(f.flags, []) AS flags,
+    coalesce(list_transform(f.hits, lambda hit: hit.flag), []) AS flags,
     c.overdue_amount,
     c.days_past_due,
-    coalesce(b.problem, f.reason, '') AS reason,
+    coalesce(
+        b.problem,
+        array_to_string(list_transform(f.hits, lambda hit: hit.flag || ': ' || hit.detail), '; '),
+        ''
+    ) AS reason,
     b.source_row,
     b.borrower_id,
     b.loan_id,
