@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +23,6 @@ from reconcile.inputs import InputFile, load, locate, quote_literal
 from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -76,45 +73,43 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+class Stopwatch:
+    """Wall time since start, and the time each named stage took."""
+
+    def __init__(self) -> None:
+        self.started = dt.datetime.now(dt.UTC)
+        self._start = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._start
+
+    def lap(self, stage: str) -> None:
+        self.laps[stage] = self.elapsed() - sum(self.laps.values())
+
+
 def run(
     data_dir: Path,
     out_dir: Path,
     *,
     settings: Settings | None = None,
     as_of: str | None = None,
-    progress: Progress | None = None,
 ) -> RunResult:
     """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir."""
     settings = settings or Settings()
-    started = dt.datetime.now(dt.UTC)
-    clock = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def step(name: str) -> None:
-        timings[name] = time.perf_counter() - clock - sum(timings.values())
-        if progress:
-            progress(name)
-
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     paths = locate(data_dir)
     writer.check_out_dir(out_dir)
-    # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
-    con = duckdb.connect()
+    watch = Stopwatch()
+    con = _connect(settings.timezone)
     try:
-        con.execute("SET enable_progress_bar = false")
-        _set_timezone(con, settings.timezone)
-        create_macros(con)
-        as_of_text = _resolve_as_of(con, as_of, settings.timezone, started)
+        as_of_text = _resolve_as_of(con, as_of, settings.timezone, watch.started)
         inputs = _load_inputs(con, paths, settings.timezone)
-        step("inputs")
-        _create_params(con, settings, as_of_text)
-        for _, sql in truth_steps():
-            con.execute(sql)
-        _run_checks(con)
-        con.execute(read_sql("findings.sql"))
-        step("checks")
+        watch.lap("inputs")
+        _reconcile(con, settings, as_of_text)
+        watch.lap("checks")
         result = RunResult(
-            run_id=new_run_id(started),
+            run_id=new_run_id(watch.started),
             as_of=as_of_text,
             data_dir=str(data_dir),
             out_dir=str(out_dir),
@@ -124,21 +119,37 @@ def run(
             flag_counts=_flag_counts(con),
             input_issue_counts=_input_issue_counts(con),
             unattributed_ledger_rows=_unattributed_ledger_rows(con),
-            started_at=started.isoformat(timespec="seconds"),
+            started_at=watch.started.isoformat(timespec="seconds"),
             duration_seconds=0.0,
         )
         with writer.staged_output(out_dir, result.run_id) as folder:
             writer.write_tables(con, folder, inputs["send_batch"])
-            step("outputs")
-            result = replace(
-                result,
-                duration_seconds=time.perf_counter() - clock,
-                stage_seconds=dict(timings),
-            )
+            watch.lap("outputs")
+            result = replace(result, duration_seconds=watch.elapsed(),
+                             stage_seconds=dict(watch.laps))
             writer.write_summary(folder, result)
         return result
     finally:
         con.close()
+
+
+def _connect(timezone: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session in the run's time zone, with the staging parsers."""
+    con = duckdb.connect()
+    # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
+    con.execute("SET enable_progress_bar = false")
+    _set_timezone(con, timezone)
+    create_macros(con)
+    return con
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
+    """Ledger truth (sql/truth), every check (sql/checks), then verdicts (sql/findings.sql)."""
+    _create_params(con, settings, as_of)
+    for _, sql in truth_steps():
+        con.execute(sql)
+    _run_checks(con)
+    con.execute(read_sql("findings.sql"))
 
 
 def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:

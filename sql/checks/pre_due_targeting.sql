@@ -3,7 +3,7 @@
 --   claimed_days_past_due ≤ 0.
 SELECT
     source_row,
-    concat_ws('; ',
+    concat_ws(', ',
         CASE WHEN rule_category = 'risk_control'
              THEN format('rule {} is a risk_control rule', rule_id) END,
         CASE WHEN claimed_days_past_due <= 0

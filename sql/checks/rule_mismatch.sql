@@ -23,14 +23,14 @@ WITH compared AS (
 )
 SELECT
     source_row,
-    concat_ws('; ',
+    concat_ws(', ',
         CASE WHEN amount_off THEN format(
-            'claims {} overdue, ledger says {}',
+            'claimed overdue {} vs ledger {}',
             CAST(claimed_overdue_amount AS VARCHAR), CAST(overdue_amount AS VARCHAR)) END,
         CASE WHEN days_off THEN format(
-            'claims {} days past due, ledger says {}', claimed_days_past_due, days_past_due) END,
+            'claimed {} days past due vs ledger {}', claimed_days_past_due, days_past_due) END,
         CASE WHEN out_of_range THEN format(
-            'template {} is for {}..{} days past due, ledger says {}', template_id,
+            'template {} is for {}..{} days past due vs ledger {}', template_id,
             coalesce(CAST(min_dpd AS VARCHAR), ''), coalesce(CAST(max_dpd AS VARCHAR), ''),
             days_past_due) END
     ) AS detail

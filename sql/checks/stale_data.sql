@@ -7,7 +7,7 @@
 -- need a usable ledger; the rule-age clause needs nothing else.
 SELECT
     c.source_row,
-    concat_ws('; ',
+    concat_ws(', ',
         CASE WHEN c.last_payment_change_at > c.rule_evaluated_at THEN format(
             'payment {} posted {} after the rule ran at {}',
             c.last_payment_id, c.last_payment_change_at, c.rule_evaluated_at) END,
