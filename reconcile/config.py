@@ -25,6 +25,12 @@ class Settings:
     amount_tolerance: Decimal = Decimal("0.01")
     dpd_tolerance: int = 1
     max_rule_age_hours: Decimal = Decimal(24)
+    # Resources (beyond the contract): DuckDB's memory cap, past which work spills to
+    # temp_directory (default: a folder beside OUT_DIR, removed after the run), and threads
+    # (0 = one per core).
+    memory_limit: str = "4GB"
+    temp_directory: str = ""
+    threads: int = 0
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def settings_from_mapping(values: dict[str, Any], source: str = "config") -> Set
         where = f"{source}: {name}"
         if name == VERDICTS_TABLE:
             changes[name] = _verdict_policy(value, where)
-        elif name == "timezone":
+        elif isinstance(getattr(defaults, name), str):
             changes[name] = _text(value, where)
         elif isinstance(getattr(defaults, name), Decimal):
             changes[name] = _decimal(value, where, places=None if name.endswith("hours") else 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -101,7 +102,9 @@ def run(
     paths = locate(data_dir)
     writer.check_out_dir(out_dir)
     watch = Stopwatch()
-    con = _connect(settings.timezone)
+    run_id = new_run_id(watch.started)
+    spill_dir = Path(settings.temp_directory or out_dir.parent / f".{out_dir.name}.{run_id}.spill")
+    con = _connect(settings, spill_dir)
     try:
         as_of_text = _resolve_as_of(con, as_of, settings.timezone, watch.started)
         inputs = _load_inputs(con, paths, settings.timezone)
@@ -109,7 +112,7 @@ def run(
         _reconcile(con, settings, as_of_text)
         watch.lap("checks")
         result = RunResult(
-            run_id=new_run_id(watch.started),
+            run_id=run_id,
             as_of=as_of_text,
             data_dir=str(data_dir),
             out_dir=str(out_dir),
@@ -131,16 +134,38 @@ def run(
         return result
     finally:
         con.close()
+        if not settings.temp_directory:
+            shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _connect(timezone: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session in the run's time zone, with the staging parsers."""
+def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session in the run's time zone and resource limits, with parsers.
+
+    Past memory_limit DuckDB spills to spill_dir instead of failing, so a drop larger than
+    memory still reconciles.
+    """
     con = duckdb.connect()
-    # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
-    con.execute("SET enable_progress_bar = false")
-    _set_timezone(con, timezone)
-    create_macros(con)
+    try:
+        # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
+        con.execute("SET enable_progress_bar = false")
+        _set_timezone(con, settings.timezone)
+        _set_resources(con, settings, spill_dir)
+        create_macros(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir: Path) -> None:
+    try:
+        con.execute(f"SET memory_limit = {quote_literal(settings.memory_limit)}")
+        con.execute(f"SET temp_directory = {quote_literal(str(spill_dir))}")
+        if settings.threads:
+            con.execute(f"SET threads = {int(settings.threads)}")
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"resource setting refused by DuckDB: {first_line}") from error
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:

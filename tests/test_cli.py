@@ -167,6 +167,8 @@ BAD_CONFIGS = [
     ("[verdicts]\nSTALE = \"block\"\n", "unknown flag 'STALE'"),
     ("[verdicts]\nSTALE_DATA = \"drop\"\n", "'drop' is not one of send, hold, block"),
     ("timezone = \n", "not valid TOML"),
+    ("memory_limit = \"lots\"\n", "resource setting refused by DuckDB"),
+    ("threads = -2\n", "threads must be a whole number"),
 ]
 
 
