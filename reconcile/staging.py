@@ -93,7 +93,8 @@ def _native_expression(kind: str, raw_type: str, name: str, timezone: str) -> st
     if kind == "amount" and (is_integer or is_decimal):
         return f"TRY_CAST({name} AS DECIMAL(18, 2))"
     if kind == "integer" and is_integer:
-        return f"TRY_CAST({name} AS BIGINT)"
+        # The same 9-digit bound as parse_integer, so Parquet and CSV agree.
+        return f"CASE WHEN abs({name}) < 1000000000 THEN CAST({name} AS BIGINT) END"
     if kind == "date" and raw_type == "DATE":
         return name
     if kind == "timestamp" and raw_type == "TIMESTAMP WITH TIME ZONE":

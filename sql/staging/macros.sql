@@ -1,16 +1,19 @@
 -- Text parsers for staged input. Each returns NULL when the text does not have the exact
 -- shape the contract asks for, because DuckDB's own casts are lenient
--- (TRY_CAST('3.5' AS INTEGER) is 4, '2026/11/01' casts to a DATE).
+-- (TRY_CAST('3.5' AS INTEGER) is 4, '2026/11/01' casts to a DATE, '24:00' is midnight).
+-- Bounds: amounts have at most 16 digits before the point (they fit DECIMAL(18, 2)),
+-- integers at most 9 digits (so a due date plus grace_days is still a date), hours 00-23,
+-- minutes and seconds 00-59, offsets within ±23:59.
 -- Shapes are documented in docs/interpretations.md.
 
 CREATE OR REPLACE MACRO is_blank(txt) AS txt IS NULL OR trim(txt) = '';
 
 CREATE OR REPLACE MACRO parse_amount(txt) AS
-    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]+(\.[0-9]{1,2})?')
+    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]{1,16}(\.[0-9]{1,2})?')
          THEN TRY_CAST(trim(txt) AS DECIMAL(18, 2)) END;
 
 CREATE OR REPLACE MACRO parse_integer(txt) AS
-    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]+')
+    CASE WHEN regexp_full_match(trim(txt), '[+-]?[0-9]{1,9}')
          THEN TRY_CAST(trim(txt) AS BIGINT) END;
 
 CREATE OR REPLACE MACRO parse_date(txt) AS
@@ -23,7 +26,7 @@ CREATE OR REPLACE MACRO parse_timestamp(txt, tz) AS
     CASE
         WHEN NOT regexp_full_match(
             trim(txt),
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?'
+            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?'
         ) THEN NULL
         WHEN regexp_matches(trim(txt), '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
             THEN TRY_CAST(trim(txt) AS TIMESTAMPTZ)
