@@ -32,7 +32,8 @@ import pytest
 from drops import TABLE_COLUMNS, Drop, invoke, read_csv_rows, run_drop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import (
+
+from reconcile.reference import (
     DEFAULT_POLICY,
     Finding,
     Settings,

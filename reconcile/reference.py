@@ -52,6 +52,10 @@ PAYMENT_STATUSES = {"settled", "pending", "reversed", "failed"}
 RULE_CATEGORIES = {"delinquency", "risk_control", "reminder"}
 
 
+# A usable template: (kind, min_dpd, max_dpd).
+Template = tuple[str, int | None, int | None]
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str = "Asia/Shanghai"
@@ -323,7 +327,7 @@ def read_payments(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> N
             ledger.invalid_loans.add(loan_id)
         else:
             ledger.payments.setdefault(loan_id, []).append(
-                Payment(payment_id, loan_id, amount, row["status"], posted))
+                Payment(row["payment_id"], loan_id, amount, row["status"], posted))
 
 
 def read_templates(rows: list[dict[str, Any]], ledger: Ledger) -> None:
@@ -340,7 +344,7 @@ def read_templates(rows: list[dict[str, Any]], ledger: Ledger) -> None:
         if template_id in repeated:
             problems.append("template_id appears more than once")
         if not problems:
-            ledger.templates[template_id] = (row["kind"], low, high)
+            ledger.templates[row["template_id"]] = (row["kind"], low, high)
 
 
 def read_rules(rows: list[dict[str, Any]], ledger: Ledger) -> None:
@@ -353,7 +357,7 @@ def read_rules(rows: list[dict[str, Any]], ledger: Ledger) -> None:
         if rule_id in repeated:
             problems.append("rule_id appears more than once")
         if not problems:
-            ledger.rule_categories[rule_id] = row["category"]
+            ledger.rule_categories[row["rule_id"]] = row["category"]
 
 
 def read_ledger(tables: dict[str, list[dict[str, Any]]], tz: ZoneInfo) -> Ledger:
@@ -415,7 +419,7 @@ def truth(loan: Loan, installments: list[Installment], payments: list[Payment],
 # or unusable ledger); `template` is None when the template is unknown or unusable.
 
 
-def not_overdue(t: Truth | None, template: tuple | None) -> bool:
+def not_overdue(t: Truth | None, template: Template | None) -> bool:
     return (t is not None and template is not None
             and template[0] in ("collection", "escalation") and not t.is_overdue)
 
@@ -440,7 +444,7 @@ def stale_data(m: Message, ledger: Ledger, as_of: datetime, settings: Settings) 
     return any(r < changed <= as_of for changed in changes)
 
 
-def rule_mismatch(m: Message, t: Truth | None, template: tuple | None,
+def rule_mismatch(m: Message, t: Truth | None, template: Template | None,
                   settings: Settings) -> bool:
     if t is None:
         return False
