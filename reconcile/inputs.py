@@ -20,6 +20,9 @@ import duckdb
 from reconcile.errors import InputError
 from reconcile.schema import TABLES, Table
 
+# The 0-based row position DuckDB adds to a Parquet read (read_parquet file_row_number).
+PARQUET_ROW = "file_row_number"
+
 FORMATS: tuple[tuple[str, str], ...] = (
     (".parquet", "parquet"),
     (".csv.gz", "csv"),
@@ -37,6 +40,8 @@ class InputFile:
     columns: tuple[str, ...]
     rows: int = 0
     sha256: str = ""
+    # SQL giving a row's 1-based position in its file, over raw_<table>.
+    row_number: str = "rowid + 1"
 
     @property
     def file_name(self) -> str:
@@ -93,11 +98,13 @@ def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> Inp
         columns = _csv_header(path)
         _check_columns(table, path, columns)
         _load_csv(con, table, path, columns)
+        row_number = "rowid + 1"
     else:
         columns = _load_parquet(con, table, path)
         _check_columns(table, path, columns)
+        row_number = f"{PARQUET_ROW} + 1"
     (rows,) = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone() or (0,)
-    return InputFile(table.name, path, file_format, columns, rows, _sha256(path))
+    return InputFile(table.name, path, file_format, columns, rows, _sha256(path), row_number)
 
 
 def _csv_header(path: Path) -> tuple[str, ...]:
@@ -155,16 +162,17 @@ def _csv_error_summary(message: str) -> str:
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple[str, ...]:
+    """A view, not a copy: Parquet is already typed, and each query reads only its columns."""
     try:
         con.execute(
-            f"CREATE OR REPLACE TABLE raw_{table.name} AS "
-            f"SELECT * FROM read_parquet({quote_literal(str(path))})"
+            f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT * FROM read_parquet("
+            f"{quote_literal(str(path))}, file_row_number = true)"
         )
+        described = con.execute(f"DESCRIBE raw_{table.name}").fetchall()
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0]
         raise InputError(f"{path.name}: not a readable Parquet file ({first_line})") from error
-    described = con.execute(f"DESCRIBE raw_{table.name}").fetchall()
-    return tuple(row[0] for row in described)
+    return tuple(row[0] for row in described if row[0] != PARQUET_ROW)
 
 
 def raw_column_types(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, str]:

@@ -51,7 +51,8 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
         problems.append(DUPLICATE)
     con.execute(
         f"CREATE OR REPLACE TABLE {table.name} AS "
-        f"WITH parsed AS (SELECT rowid + 1 AS source_row, {parsed} FROM {source.raw_table})"
+        f"WITH parsed AS NOT MATERIALIZED (SELECT {source.row_number} AS source_row, {parsed} "
+        f"FROM {source.raw_table})"
         f"{duplicates} "
         f"SELECT p.source_row, {columns}, "
         f"NULLIF(concat_ws('; ', {', '.join(problems)}), '') AS problem "

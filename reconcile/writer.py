@@ -80,8 +80,8 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile)
         _copy(
             con,
             f"SELECT {original} FROM {batch.raw_table} AS r "
-            f"JOIN findings AS f ON f.source_row = r.rowid + 1 "
-            f"WHERE f.verdict = {quote_literal(outcome)} ORDER BY r.rowid",
+            f"JOIN findings AS f ON f.source_row = r.{batch.row_number} "
+            f"WHERE f.verdict = {quote_literal(outcome)} ORDER BY f.source_row",
             folder / f"{outcome}.csv",
         )
     _copy(
