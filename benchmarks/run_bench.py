@@ -120,7 +120,7 @@ def run_once(data_dir: Path, out_dir: Path) -> tuple[float, float]:
         "print(f'BENCH {code} {wall} {rss}')"
     )
     output = subprocess.run([sys.executable, "-c", probe, *command], check=True,
-                            capture_output=True, text=True).stdout
+                            stdout=subprocess.PIPE, text=True).stdout
     if output.strip().splitlines()[:-1]:
         raise SystemExit(f"reconcile --quiet printed something: {output!r}")
     _, code, wall, rss = output.split()

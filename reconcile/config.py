@@ -25,6 +25,9 @@ class Settings:
     amount_tolerance: Decimal = Decimal("0.01")
     dpd_tolerance: int = 1
     max_rule_age_hours: Decimal = Decimal(24)
+    # STALE_FEED: hold every message when the newest payment posted is older than this
+    # many hours before T (0 = off).
+    max_feed_lag_hours: Decimal = Decimal(0)
     # Resources (beyond the contract): DuckDB's memory cap, past which work spills to
     # temp_directory (default: a folder beside OUT_DIR, removed after the run), and threads
     # (0 = one per core).
@@ -56,24 +59,28 @@ def load_settings(path: Path | None) -> Settings:
 
 def settings_from_mapping(values: dict[str, Any], source: str = "config") -> Settings:
     """Check every key and value of a parsed config; unknown keys are an error, not ignored."""
+    return with_overrides(Settings(), values, source)
+
+
+def with_overrides(base: Settings, values: dict[str, Any], source: str) -> Settings:
+    """base with `values` applied, each checked as a config file's would be (CLI options)."""
     unknown = sorted(set(values) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(
             f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(SETTING_NAMES)})"
         )
-    defaults = Settings()
     changes: dict[str, Any] = {}
     for name, value in values.items():
         where = f"{source}: {name}"
         if name == VERDICTS_TABLE:
             changes[name] = _verdict_policy(value, where)
-        elif isinstance(getattr(defaults, name), str):
+        elif isinstance(getattr(base, name), str):
             changes[name] = _text(value, where)
-        elif isinstance(getattr(defaults, name), Decimal):
+        elif isinstance(getattr(base, name), Decimal):
             changes[name] = _decimal(value, where, places=None if name.endswith("hours") else 2)
         else:
             changes[name] = _whole_number(value, where)
-    settings = replace(defaults, **changes)
+    settings = replace(base, **changes)
     if settings.min_overdue_amount < Decimal("0.01"):
         raise ConfigError(f"{source}: min_overdue_amount must be at least 0.01")
     return settings

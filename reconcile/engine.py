@@ -6,10 +6,12 @@ Data flows one way: locate and load inputs → stage typed tables → ledger tru
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from reconcile import __version__, writer
+from reconcile import __version__, history, writer
 from reconcile.config import Settings
 from reconcile.errors import ConfigError, InputError
 from reconcile.inputs import InputFile, load, locate, quote_literal
@@ -44,10 +46,16 @@ class RunResult:
     duration_seconds: float
     version: str = __version__
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # With --db: "recorded", or "already recorded as <run_id>" for a repeated run.
+    history: str | None = None
 
     @property
     def messages(self) -> int:
         return sum(self.verdict_counts.values())
+
+    @property
+    def block_rate(self) -> float:
+        return self.verdict_counts["block"] / self.messages if self.messages else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +74,7 @@ class RunResult:
             "input_issues": self.input_issue_counts,
             "unattributed_ledger_rows": self.unattributed_ledger_rows,
             "settings": self.settings.to_dict(),
+            "history": self.history,
         }
 
 
@@ -74,12 +83,17 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+# Told each stage's name and seconds as it ends (logs, progress display).
+StageListener = Callable[[str, float], None]
+
+
 class Stopwatch:
     """Wall time since start, and the time each named stage took."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stage: StageListener | None = None) -> None:
         self.started = dt.datetime.now(dt.UTC)
         self._start = time.perf_counter()
+        self._on_stage = on_stage
         self.laps: dict[str, float] = {}
 
     def elapsed(self) -> float:
@@ -87,6 +101,8 @@ class Stopwatch:
 
     def lap(self, stage: str) -> None:
         self.laps[stage] = self.elapsed() - sum(self.laps.values())
+        if self._on_stage:
+            self._on_stage(stage, self.laps[stage])
 
 
 def run(
@@ -95,47 +111,75 @@ def run(
     *,
     settings: Settings | None = None,
     as_of: str | None = None,
+    history_db: Path | None = None,
+    force: bool = False,
+    on_stage: StageListener | None = None,
 ) -> RunResult:
-    """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir."""
+    """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir.
+
+    With history_db the run is also appended to that history file, unless the same drop was
+    already reconciled the same way (then `force` records it again).
+    """
     settings = settings or Settings()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     paths = locate(data_dir)
-    writer.check_out_dir(out_dir)
-    watch = Stopwatch()
+    writer.prepare_out_dir(out_dir)
+    watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
     spill_dir = Path(settings.temp_directory or out_dir.parent / f".{out_dir.name}.{run_id}.spill")
-    con = _connect(settings, spill_dir)
-    try:
-        as_of_text = _resolve_as_of(con, as_of, settings.timezone, watch.started)
-        inputs = _load_inputs(con, paths, settings.timezone)
-        watch.lap("inputs")
-        _reconcile(con, settings, as_of_text)
-        watch.lap("checks")
-        result = RunResult(
-            run_id=run_id,
-            as_of=as_of_text,
-            data_dir=str(data_dir),
-            out_dir=str(out_dir),
-            settings=settings,
-            inputs=inputs,
-            verdict_counts=_verdict_counts(con),
-            flag_counts=_flag_counts(con),
-            input_issue_counts=_input_issue_counts(con),
-            unattributed_ledger_rows=_unattributed_ledger_rows(con),
-            started_at=watch.started.isoformat(timespec="seconds"),
-            duration_seconds=0.0,
-        )
-        with writer.staged_output(out_dir, result.run_id) as folder:
-            writer.write_tables(con, folder, inputs["send_batch"])
-            watch.lap("outputs")
-            result = replace(result, duration_seconds=watch.elapsed(),
-                             stage_seconds=dict(watch.laps))
-            writer.write_summary(folder, result)
-        return result
-    finally:
-        con.close()
-        if not settings.temp_directory:
-            shutil.rmtree(spill_dir, ignore_errors=True)
+    lock = history.locked(history_db, run_id) if history_db else contextlib.nullcontext()
+    with lock:
+        con = _connect(settings, spill_dir)
+        try:
+            return _run(con, watch, run_id, paths, data_dir, out_dir, settings, as_of,
+                        history_db, force)
+        finally:
+            con.close()
+            if not settings.temp_directory:
+                shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _run(con: duckdb.DuckDBPyConnection, watch: Stopwatch, run_id: str,
+         paths: dict[str, Path | None], data_dir: Path, out_dir: Path, settings: Settings,
+         as_of: str | None, history_db: Path | None, force: bool) -> RunResult:
+    as_of_text = _resolve_as_of(con, as_of, settings.timezone, watch.started)
+    inputs = _load_inputs(con, paths, settings.timezone)
+    watch.lap("inputs")
+    _reconcile(con, settings, as_of_text)
+    watch.lap("checks")
+    result = RunResult(
+        run_id=run_id,
+        as_of=as_of_text,
+        data_dir=str(data_dir),
+        out_dir=str(out_dir),
+        settings=settings,
+        inputs=inputs,
+        verdict_counts=_verdict_counts(con),
+        flag_counts=_flag_counts(con),
+        input_issue_counts=_input_issue_counts(con),
+        unattributed_ledger_rows=_unattributed_ledger_rows(con),
+        started_at=watch.started.isoformat(timespec="seconds"),
+        duration_seconds=0.0,
+    )
+    with writer.staged_output(out_dir, run_id) as folder:
+        writer.write_tables(con, folder, inputs["send_batch"])
+        watch.lap("outputs")
+        result = replace(result, duration_seconds=watch.elapsed(), stage_seconds=dict(watch.laps))
+        run_fingerprint, earlier_run = "", None
+        if history_db:
+            history.attach(con, history_db)
+            run_fingerprint = history.fingerprint(result)
+            earlier_run = None if force else history.recorded_run(con, run_fingerprint)
+            status = f"already recorded as {earlier_run}" if earlier_run else "recorded"
+            result = replace(result, history=status)
+        writer.write_summary(folder, result)
+        # Recorded before OUT_DIR is replaced: if killed in between, the re-run is
+        # recognised by its fingerprint and only publishes the output.
+        if history_db and earlier_run is None:
+            finished_at = dt.datetime.now(dt.UTC).isoformat()
+            history.record(con, result, run_fingerprint, finished_at)
+            watch.lap("history")
+    return result
 
 
 def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -216,15 +260,18 @@ def _load_inputs(
 def _create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
     """run_params (one row) and verdict_policy: the settings, as tables the SQL can join."""
     max_age_us = int(settings.max_rule_age_hours * Decimal(3_600_000_000))
+    max_feed_lag_us = int(settings.max_feed_lag_hours * Decimal(3_600_000_000))
     con.execute(
         "CREATE OR REPLACE TABLE run_params AS SELECT "
         "CAST(? AS TIMESTAMPTZ) AS as_of, CAST(? AS VARCHAR) AS timezone, "
         "CAST(? AS INTEGER) AS grace_days, CAST(? AS DECIMAL(18, 2)) AS min_overdue_amount, "
         "CAST(? AS DECIMAL(18, 2)) AS amount_tolerance, CAST(? AS BIGINT) AS dpd_tolerance, "
-        "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us",
+        "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us, "
+        "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us",
         [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
          str(settings.amount_tolerance), settings.dpd_tolerance,
-         str(settings.max_rule_age_hours), max_age_us],
+         str(settings.max_rule_age_hours), max_age_us,
+         str(settings.max_feed_lag_hours), max_feed_lag_us],
     )
     con.execute(
         "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "

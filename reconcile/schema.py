@@ -148,6 +148,8 @@ FLAGS: tuple[str, ...] = (
     "BORROWER_MISMATCH",
     "UNKNOWN_TEMPLATE",
     "LEDGER_INVALID",
+    # reconcile's own, beyond the contract: the ledger feed itself is behind (off by default).
+    "STALE_FEED",
 )
 
 # Verdicts a flag can map to, mildest first: a message takes the severest of its flags'.
@@ -165,6 +167,7 @@ DEFAULT_VERDICT_POLICY: dict[str, str] = {
     "PAYMENT_PENDING": "hold",
     "UNKNOWN_TEMPLATE": "hold",
     "LEDGER_INVALID": "hold",
+    "STALE_FEED": "hold",
 }
 
 # Columns of findings.csv / findings.parquet, in order; the first six are the contract's.

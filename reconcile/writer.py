@@ -26,6 +26,25 @@ SUMMARY_FILE = "summary.json"
 CSV_OPTIONS = "(FORMAT csv, HEADER true, DELIMITER ',')"
 
 
+def prepare_out_dir(out_dir: Path) -> None:
+    """Heal what a killed run left beside out_dir, then check out_dir may be replaced."""
+    _recover(out_dir)
+    check_out_dir(out_dir)
+
+
+def _recover(out_dir: Path) -> None:
+    """A run killed between its two renames parked the previous output in `.previous`: put
+    it back. Its half-written `.partial` and spill folders are removed."""
+    parent = out_dir.resolve().parent
+    if not parent.is_dir():
+        return
+    for leftover in sorted(parent.glob(f".{out_dir.name}.*")):
+        if leftover.name.endswith(".previous") and not out_dir.exists():
+            leftover.rename(out_dir)
+        elif leftover.name.endswith((".previous", ".partial", ".spill")):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def check_out_dir(out_dir: Path) -> None:
     """Refuse to replace anything but an empty folder or an earlier run's output."""
     if out_dir.exists() and not out_dir.is_dir():

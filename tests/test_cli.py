@@ -233,3 +233,18 @@ def test_help_lists_every_option() -> None:
     for option in ("--out", "--as-of", "--config", "--quiet", "--debug"):
         assert option in result.output
     assert "2 unusable input" in result.output
+
+
+def test_a_killed_runs_leftovers_are_healed(data_dir: Path, tmp_path: Path) -> None:
+    """Killed between its two renames, a run leaves the old output parked in `.previous`
+    and no out/; the next run puts it back before replacing it, and removes half-written
+    folders."""
+    out = tmp_path / "out"
+    assert run_cli(data_dir, out).exit_code == EXIT_OK
+    out.rename(tmp_path / ".out.20261123T000000Z-aaaaaa.previous")
+    (tmp_path / ".out.20261123T000000Z-aaaaaa.partial").mkdir()
+    (tmp_path / ".out.20261123T000000Z-aaaaaa.spill").mkdir()
+    result = run_cli(data_dir, out)
+    assert result.exit_code == EXIT_OK, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+    assert (out / "findings.csv").exists()

@@ -1,0 +1,182 @@
+"""The run history: a DuckDB file that keeps every night's run and findings for ad-hoc SQL.
+
+Its schema is versioned: numbered migrations in sql/history/ are applied in order and
+recorded in `schema_migrations`. A run is recorded in one transaction, so the file holds it
+whole or not at all; one run at a time per file is enforced by a lock file that names its
+holder; a drop reconciled again the same way (same fingerprint) is not recorded twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from reconcile import views
+from reconcile.errors import ReconcileError
+from reconcile.inputs import quote_literal
+from reconcile.sqlfiles import sql_root
+
+if TYPE_CHECKING:
+    from reconcile.engine import RunResult
+
+# The name the history file is attached under in a run's in-memory DuckDB session.
+CATALOG = "history"
+_MIGRATION_NAME = re.compile(r"^(\d+)_(\w+)\.sql$")
+# sysexits' EX_TEMPFAIL: a scheduler may simply try again later.
+EXIT_LOCKED = 75
+
+
+class HistoryLocked(ReconcileError):
+    """Another run holds the history database."""
+
+    exit_code = EXIT_LOCKED
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """sql/history/NNN_name.sql in version order; a repeated version is refused."""
+    found: dict[int, Migration] = {}
+    for file in sql_root().joinpath("history").iterdir():
+        match = _MIGRATION_NAME.match(file.name)
+        if not match:
+            continue
+        version = int(match.group(1))
+        if version in found:
+            raise ValueError(f"two history migrations numbered {version}")
+        found[version] = Migration(version, match.group(2), file.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+def fingerprint(result: RunResult) -> str:
+    """What makes two runs the same: the input files' contents, the as-of and the settings."""
+    identity = {
+        "inputs": {name: f.sha256 for name, f in sorted(result.inputs.items())},
+        "as_of": result.as_of,
+        "settings": result.settings.to_dict(),
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+@contextmanager
+def locked(db_path: Path, run_id: str) -> Iterator[None]:
+    """Hold `<db>.lock` for the whole run; a second run is refused with the holder's name."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    with lock_path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            handle.seek(0)
+            holder = handle.read().strip() or "an unknown process"
+            raise HistoryLocked(f"history {db_path} is in use by {holder}") from error
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"run {run_id} (pid {os.getpid()} on {socket.gethostname()})\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Attach the history file (created if new) and bring its schema up to date."""
+    try:
+        con.execute(f"ATTACH {quote_literal(str(db_path))} AS {CATALOG}")
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
+    con.execute(f"USE {CATALOG}")
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        for migration in migrations():
+            if migration.version in applied:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+            con.execute("COMMIT")
+    finally:
+        con.execute("USE memory")
+
+
+def recorded_run(con: duckdb.DuckDBPyConnection, run_fingerprint: str) -> str | None:
+    """The run already recorded with this fingerprint, if any."""
+    row = con.execute(
+        f"SELECT run_id FROM {CATALOG}.runs WHERE fingerprint = ? "
+        "ORDER BY finished_at LIMIT 1",
+        [run_fingerprint],
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def record(con: duckdb.DuckDBPyConnection, result: RunResult, run_fingerprint: str,
+           finished_at: str) -> None:
+    """Insert the run and its findings in one transaction, then refresh the views."""
+    counts = result.verdict_counts
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO {CATALOG}.runs VALUES (?, ?, 'completed', CAST(? AS TIMESTAMPTZ), "
+            "CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.run_id, run_fingerprint, result.as_of, result.started_at, finished_at,
+             result.duration_seconds, result.data_dir, result.out_dir, result.version,
+             _json({n: f.to_dict() for n, f in result.inputs.items()}),
+             _json(result.settings.to_dict()), result.messages, counts["send"],
+             counts["hold"], counts["block"], counts["rejected"], _json(counts),
+             _json(result.flag_counts)],
+        )
+        con.execute(
+            f"INSERT INTO {CATALOG}.findings "
+            + read_history_sql("record_findings.sql"),
+            [result.run_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    _refresh_views(con)
+
+
+def read_history_sql(name: str) -> str:
+    return sql_root().joinpath("history", name).read_text(encoding="utf-8")
+
+
+def _refresh_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the documented views of sql/views/ inside the history file."""
+    con.execute(f"USE {CATALOG}")
+    try:
+        views.create_views(con)
+    finally:
+        con.execute("USE memory")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,30 @@
+-- The history rows of one run (parameter: run_id), in the column order of
+-- history.findings: each message's verdict with the evidence behind it, from the run's
+-- in-memory tables (findings, send_batch, message_context).
+SELECT
+    ?,
+    f.source_row,
+    f.message_id,
+    f.verdict,
+    f.flags,
+    f.reason,
+    b.borrower_id,
+    b.borrower_name,
+    b.phone,
+    b.loan_id,
+    b.batch_id,
+    b.template_id,
+    c.template_kind,
+    b.rule_id,
+    c.rule_category,
+    b.rule_evaluated_at,
+    b.scheduled_at,
+    b.claimed_overdue_amount,
+    b.claimed_days_past_due,
+    f.overdue_amount,
+    f.days_past_due,
+    f.last_ledger_change_at,
+    f.rule_age_hours
+FROM findings AS f
+JOIN send_batch AS b USING (source_row)
+LEFT JOIN message_context AS c USING (source_row)

@@ -1,0 +1,200 @@
+"""The nightly job: run history, idempotent re-runs, one run at a time, kills, policies, logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from drops import Drop, invoke, read_csv_rows
+
+from reconcile import history
+from reconcile.cli import EXIT_BLOCK_RATE
+from reconcile.errors import EXIT_OK
+
+AS_OF = "2026-11-23T02:00:00+08:00"
+
+
+def small_drop(messages: int = 4) -> Drop:
+    """One overdue loan (send) and one paid loan (block), messages alternating between them."""
+    drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
+    drop.loan("L2", "B2").installment("L2", 1, "2026-11-01", "80.00").payment("P1", "L2", "80.00")
+    for number in range(messages):
+        if number % 2:
+            drop.message(f"M{number}", loan_id="L2", borrower_id="B2")
+        else:
+            drop.message(f"M{number}")
+    return drop
+
+
+def run_with_db(data_dir: Path, out_dir: Path, db: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return invoke("run", data_dir, "--out", out_dir, "--as-of", AS_OF, "--db", db, *extra)
+
+
+def history_rows(db: Path) -> tuple[list[tuple[object, ...]], int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute(
+            "SELECT run_id, messages, blocked FROM runs ORDER BY started_at").fetchall()
+        (findings,) = con.execute("SELECT count(*) FROM findings").fetchone() or (0,)
+    return runs, int(findings)
+
+
+def test_run_is_recorded_with_its_findings(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    db = tmp_path / "history.duckdb"
+    result = run_with_db(data_dir, tmp_path / "out", db)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "history: recorded" in result.stdout
+    runs, findings = history_rows(db)
+    assert [(r[1], r[2]) for r in runs] == [(4, 2)] and findings == 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        versions = con.execute("SELECT version FROM schema_migrations").fetchall()
+        row = con.execute(
+            "SELECT verdict, flags, phone, template_kind, rule_category, overdue_amount "
+            "FROM findings WHERE message_id = 'M1'").fetchone()
+    assert versions == [(m.version,) for m in history.migrations()]
+    assert row is not None and row[0] == "block" and row[1] == ["NOT_OVERDUE"]
+    assert row[2:5] == ("13800001234", "collection", "delinquency")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["history"] == "recorded"
+
+
+def test_same_drop_again_is_not_recorded_twice(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    db = tmp_path / "history.duckdb"
+    first = run_with_db(data_dir, tmp_path / "out", db)
+    second = run_with_db(data_dir, tmp_path / "out", db)
+    assert first.exit_code == second.exit_code == EXIT_OK, second.output
+    (run_id, _, _), = history_rows(db)[0]
+    assert f"history: already recorded as {run_id}" in second.stdout
+    assert history_rows(db)[1] == 4
+    forced = run_with_db(data_dir, tmp_path / "out", db, "--force")
+    assert forced.exit_code == EXIT_OK and "history: recorded" in forced.stdout
+    assert len(history_rows(db)[0]) == 2 and history_rows(db)[1] == 8
+
+
+@pytest.mark.parametrize("change", ["input", "as_of", "config"])
+def test_a_different_drop_as_of_or_config_is_a_new_run(tmp_path: Path, change: str) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    db = tmp_path / "history.duckdb"
+    assert run_with_db(data_dir, tmp_path / "out", db).exit_code == EXIT_OK
+    args = ["run", data_dir, "--out", tmp_path / "out", "--db", db, "--as-of", AS_OF]
+    if change == "input":
+        small_drop(6).write(data_dir)
+    elif change == "as_of":
+        args[-1] = "2026-11-23T03:00:00+08:00"
+    else:
+        (tmp_path / "c.toml").write_text("grace_days = 1\n")
+        args += ["--config", tmp_path / "c.toml"]
+    result = invoke(*args)
+    assert result.exit_code == EXIT_OK and "history: recorded" in result.stdout
+    assert len(history_rows(db)[0]) == 2
+
+
+def test_a_second_run_on_the_same_history_is_refused(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    db = tmp_path / "history.duckdb"
+    with history.locked(db, "20261123T000000Z-abcdef"):
+        result = run_with_db(data_dir, tmp_path / "out", db)
+    assert result.exit_code == history.EXIT_LOCKED
+    assert "in use by run 20261123T000000Z-abcdef (pid" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert run_with_db(data_dir, tmp_path / "out", db).exit_code == EXIT_OK
+
+
+def test_killed_at_any_point_leaves_history_and_output_consistent(tmp_path: Path) -> None:
+    """SIGKILL a real run at random moments; each time history holds whole runs only, the
+    output folder is complete or absent, and a re-run (not forced) records exactly once."""
+    data_dir = small_drop(3000).write(tmp_path / "in")
+    db, out = tmp_path / "history.duckdb", tmp_path / "out"
+    command = [sys.executable, "-m", "reconcile", "run", str(data_dir), "--out", str(out),
+               "--as-of", AS_OF, "--db", str(db), "--quiet"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=tmp_path)
+    full_run = time.perf_counter() - started
+    db.unlink()
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    rng = random.Random(20261123)
+    for _ in range(6):
+        process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.0, full_run))
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        if db.exists():
+            runs, findings = history_rows(db)
+            assert len(runs) <= 1 and findings == sum(int(r[1]) for r in runs)  # type: ignore[call-overload]
+        if out.exists():
+            rows = read_csv_rows(out / "findings.csv")
+            summary = json.loads((out / "summary.json").read_text())
+            assert len(rows) == summary["messages"] == 3000
+    subprocess.run(command, check=True, cwd=tmp_path)
+    subprocess.run(command, check=True, cwd=tmp_path)
+    runs, findings = history_rows(db)
+    assert len(runs) == 1 and findings == 3000
+    # What the killed runs left beside out/ (half-written output, spill) is gone.
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history")) == [
+        "in", "out"]
+
+
+def test_stale_feed_holds_every_message(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")  # newest payment posted 2026-11-01 10:00
+    args = ["run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF]
+    fresh = invoke(*args, "--max-feed-lag-hours", "1000", "-q")
+    assert fresh.exit_code == EXIT_OK
+    assert [r["verdict"] for r in read_csv_rows(tmp_path / "out" / "findings.csv")] == [
+        "send", "block", "send", "block"]
+    stale = invoke(*args, "--max-feed-lag-hours", "24", "-q")
+    assert stale.exit_code == EXIT_OK
+    rows = read_csv_rows(tmp_path / "out" / "findings.csv")
+    assert [(r["verdict"], r["flags"]) for r in rows] == [
+        ("hold", "STALE_FEED"), ("block", "NOT_OVERDUE;STALE_FEED"),
+        ("hold", "STALE_FEED"), ("block", "NOT_OVERDUE;STALE_FEED")]
+    assert "newest payment posted 2026-11-01 10:00:00+08 is more than 24 h" in rows[0]["reason"]
+
+
+def test_stale_feed_from_config_and_with_no_payments(tmp_path: Path) -> None:
+    drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00").message("M1")
+    data_dir = drop.write(tmp_path / "in")
+    (tmp_path / "c.toml").write_text("max_feed_lag_hours = 48\n")
+    result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF,
+                    "--config", tmp_path / "c.toml", "-q")
+    assert result.exit_code == EXIT_OK
+    (row,) = read_csv_rows(tmp_path / "out" / "findings.csv")
+    assert (row["verdict"], row["flags"]) == ("hold", "STALE_FEED")
+    assert "no payment posted by as-of" in row["reason"]
+
+
+@pytest.mark.parametrize(("rate", "code"), [("0.5", EXIT_OK), ("0.49", EXIT_BLOCK_RATE)])
+def test_fail_on_block_rate(tmp_path: Path, rate: str, code: int) -> None:
+    data_dir = small_drop().write(tmp_path / "in")  # 2 of 4 blocked
+    result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF,
+                    "--fail-on-block-rate", rate)
+    assert result.exit_code == code, result.output
+    assert (tmp_path / "out" / "findings.csv").exists()
+    if code == EXIT_BLOCK_RATE:
+        assert "block rate 50.0% is above --fail-on-block-rate 49.0%" in result.stderr
+
+
+def test_json_logs_one_line_per_stage(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    result = run_with_db(data_dir, tmp_path / "out", tmp_path / "h.duckdb",
+                         "--log-format", "json", "-q")
+    assert result.exit_code == EXIT_OK
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [line.get("stage") for line in lines] == ["inputs", "checks", "outputs", "history",
+                                                     None]
+    assert lines[-1]["event"] == "finished" and lines[-1]["verdicts"]["block"] == 2
+    assert result.stdout == ""
+
+
+def test_no_logs_without_a_terminal(tmp_path: Path) -> None:
+    data_dir = small_drop().write(tmp_path / "in")
+    result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF)
+    assert result.exit_code == EXIT_OK and result.stderr == ""
