@@ -19,7 +19,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# CONTRACT §3, in the order of its table.
+# CONTRACT §3, in the order of its table. Copied, not imported from reconcile.schema, so the
+# oracle shares no code with the engine; tests/test_docs.py keeps the copies equal.
 FLAGS = (
     "NOT_OVERDUE",
     "PRE_DUE_TARGETING",

@@ -76,3 +76,18 @@ def test_readme_has_the_two_commands() -> None:
     test_command = block_after("test-command", text)
     assert "pip install" in test_command and "pytest" in test_command
     assert "<!-- test-command -->" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_oracle_copies_the_contract_facts_exactly() -> None:
+    """reconcile.reference keeps its own copy of the flags, policy and defaults so that it
+    shares no code with the engine; this keeps the copies from drifting apart."""
+    from reconcile import reference
+    from reconcile.config import Settings
+
+    contract_flags = FLAGS[: len(reference.FLAGS)]
+    assert reference.FLAGS == contract_flags
+    assert reference.DEFAULT_POLICY == {f: DEFAULT_VERDICT_POLICY[f] for f in contract_flags}
+    engine, oracle = Settings(), reference.Settings()
+    for name in ("timezone", "grace_days", "min_overdue_amount", "amount_tolerance",
+                 "dpd_tolerance", "max_rule_age_hours"):
+        assert getattr(engine, name) == getattr(oracle, name), name
