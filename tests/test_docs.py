@@ -85,8 +85,8 @@ def test_the_oracle_copies_the_contract_facts_exactly() -> None:
     from reconcile.config import Settings
 
     contract_flags = FLAGS[: len(reference.FLAGS)]
-    assert reference.FLAGS == contract_flags
-    assert reference.DEFAULT_POLICY == {f: DEFAULT_VERDICT_POLICY[f] for f in contract_flags}
+    assert contract_flags == reference.FLAGS
+    assert {f: DEFAULT_VERDICT_POLICY[f] for f in contract_flags} == reference.DEFAULT_POLICY
     engine, oracle = Settings(), reference.Settings()
     for name in ("timezone", "grace_days", "min_overdue_amount", "amount_tolerance",
                  "dpd_tolerance", "max_rule_age_hours"):
