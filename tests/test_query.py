@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import duckdb
 import pytest
 from drops import invoke
 
+from reconcile import query as query_module
 from reconcile import views
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.query import QueryError, render, run_query
@@ -527,24 +528,63 @@ def test_list_views_as_json() -> None:
         {"view": v.name, "description": v.description} for v in views.load_views().values()]
 
 
-# --- with reconcile run --db -------------------------------------------------------------
+# --- with reconcile run --db, and the README -------------------------------------------
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SAMPLE_NIGHTS = ("2026-11-22", "2026-11-23", "2026-11-24")
 
 
-def test_views_over_sample_data_recorded_on_two_nights(tmp_path: Path) -> None:
-    db = tmp_path / "history.duckdb"
-    run: Callable[[str], Any] = lambda as_of: invoke(  # noqa: E731
-        "run", SAMPLE, "--out", tmp_path / as_of[:10], "--as-of", as_of, "--db", db, "-q")
-    for as_of in ("2026-11-23T01:30:00+08:00", "2026-11-24T01:30:00+08:00"):
-        assert run(as_of).exit_code == EXIT_OK
-    nights = select(db, "SELECT night, messages, sent, held, blocked, rejected "
-                        "FROM runs_by_night")
+@pytest.fixture(scope="module")
+def sample_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_data reconciled as of 01:30 on three nights, as the README shows."""
+    folder = tmp_path_factory.mktemp("sample_history")
+    db = folder / "history.duckdb"
+    for night in SAMPLE_NIGHTS:
+        result = invoke("run", ROOT / "sample_data", "--out", folder / "out",
+                        "--as-of", f"{night}T01:30:00+08:00", "--db", db, "-q")
+        assert result.exit_code == EXIT_OK, result.output
+    return db
+
+
+def test_views_over_sample_data_recorded_on_three_nights(sample_history: Path) -> None:
+    nights = select(sample_history, "SELECT night, messages, sent, held, blocked, rejected "
+                                    "FROM runs_by_night")
     assert [tuple(n.values()) for n in nights] == [
-        (dt.date(2026, 11, 23), 65, 39, 12, 8, 6), (D24, 65, 0, 50, 9, 6)]
-    # The eight blocked on 11-23 (sample_data/README.md) are blocked again a day later.
-    repeated = select(db, "SELECT borrower_id, nights FROM borrowers_repeatedly_blocked")
-    assert len(repeated) == 8 and {r["nights"] for r in repeated} == {2}
-    # A day later every rule's snapshot is 27.5 h old: past the 24 h limit.
-    lag = select(db, "SELECT rule_id, max_age_hours FROM stale_lag_by_rule")
-    assert {r["max_age_hours"] for r in lag} >= {Decimal("27.50")}
+        (dt.date(2026, 11, 22), 65, 44, 8, 7, 6),
+        (dt.date(2026, 11, 23), 65, 39, 12, 8, 6),  # sample_data/README.md
+        (D24, 65, 0, 50, 9, 6)]
+    # The eight blocked on 11-23 (sample_data/README.md) are blocked again a day later;
+    # 邓超's payment posted at 23:10 on 11-22 was not yet known on the first night.
+    repeated = select(sample_history, "SELECT borrower_id, nights "
+                                      "FROM borrowers_repeatedly_blocked")
+    assert len(repeated) == 8
+    assert {r["borrower_id"]: r["nights"] for r in repeated}["BR3100301"] == 2
+    # On 11-24 the rules' 11-22 22:00 snapshot is 27.5 h old: past the 24 h limit.
+    stale = select(sample_history, "SELECT measure, count FROM day_over_day "
+                                   "WHERE night = DATE '2026-11-24' AND kind = 'verdict'")
+    assert {r["measure"]: r["count"] for r in stale}["send"] == 0
+
+
+def _readme_queries(text: str) -> list[re.Match[str]]:
+    return list(re.finditer(r"<!-- history-query -->\n```sql\n(.*?)```\n\n```text\n(.*?)```",
+                            text, re.DOTALL))
+
+
+def test_readme_answers_are_real(sample_history: Path) -> None:
+    """Each README question's output block is what its SQL gives on the sample history."""
+    text = README.read_text(encoding="utf-8")
+    found = _readme_queries(text)
+    assert len(found) == 5
+    answers = [render(*run_query(sample_history, m.group(1)), "table") + "\n" for m in found]
+    listing = query_module.views_listing("table") + "\n"
+    if os.environ.get("UPDATE_DOCS"):
+        for match, answer in reversed(list(zip(found, answers, strict=True))):
+            text = text[:match.start(2)] + answer + text[match.end(2):]
+        text = re.sub(r"(<!-- list-views -->\n```text\n)(.*?)(```)",
+                      lambda m: m.group(1) + listing + m.group(3), text, flags=re.DOTALL)
+        README.write_text(text, encoding="utf-8")
+        pytest.skip("README history answers regenerated")
+    assert [m.group(2) for m in found] == answers
+    shown = re.search(r"<!-- list-views -->\n```text\n(.*?)```", text, re.DOTALL)
+    assert shown is not None and shown.group(1) == listing
