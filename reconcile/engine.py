@@ -105,6 +105,18 @@ class Stopwatch:
             self._on_stage(stage, self.laps[stage])
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """What a caller asked of one run."""
+
+    data_dir: Path
+    out_dir: Path
+    settings: Settings
+    as_of: str | None
+    history_db: Path | None
+    force: bool
+
+
 def run(
     data_dir: Path,
     out_dir: Path,
@@ -120,29 +132,29 @@ def run(
     With history_db the run is also appended to that history file, unless the same drop was
     already reconciled the same way (then `force` records it again).
     """
-    settings = settings or Settings()
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    paths = locate(data_dir)
-    writer.prepare_out_dir(out_dir)
+    request = RunRequest(Path(data_dir), Path(out_dir), settings or Settings(), as_of,
+                         history_db, force)
+    paths = locate(request.data_dir)
+    writer.prepare_out_dir(request.out_dir)
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
-    spill_dir = Path(settings.temp_directory or out_dir.parent / f".{out_dir.name}.{run_id}.spill")
+    out = request.out_dir
+    spill_dir = Path(request.settings.temp_directory or out.parent / f".{out.name}.{run_id}.spill")
     lock = history.locked(history_db, run_id) if history_db else contextlib.nullcontext()
     with lock:
-        con = _connect(settings, spill_dir)
+        con = _connect(request.settings, spill_dir)
         try:
-            return _run(con, watch, run_id, paths, data_dir, out_dir, settings, as_of,
-                        history_db, force)
+            return _run(con, request, paths, run_id, watch)
         finally:
             con.close()
-            if not settings.temp_directory:
+            if not request.settings.temp_directory:
                 shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _run(con: duckdb.DuckDBPyConnection, watch: Stopwatch, run_id: str,
-         paths: dict[str, Path | None], data_dir: Path, out_dir: Path, settings: Settings,
-         as_of: str | None, history_db: Path | None, force: bool) -> RunResult:
-    as_of_text = _resolve_as_of(con, as_of, settings.timezone, watch.started)
+def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, Path | None],
+         run_id: str, watch: Stopwatch) -> RunResult:
+    settings = request.settings
+    as_of_text = _resolve_as_of(con, request.as_of, settings.timezone, watch.started)
     inputs = _load_inputs(con, paths, settings.timezone)
     watch.lap("inputs")
     _reconcile(con, settings, as_of_text)
@@ -150,8 +162,8 @@ def _run(con: duckdb.DuckDBPyConnection, watch: Stopwatch, run_id: str,
     result = RunResult(
         run_id=run_id,
         as_of=as_of_text,
-        data_dir=str(data_dir),
-        out_dir=str(out_dir),
+        data_dir=str(request.data_dir),
+        out_dir=str(request.out_dir),
         settings=settings,
         inputs=inputs,
         verdict_counts=_verdict_counts(con),
@@ -161,25 +173,33 @@ def _run(con: duckdb.DuckDBPyConnection, watch: Stopwatch, run_id: str,
         started_at=watch.started.isoformat(timespec="seconds"),
         duration_seconds=0.0,
     )
-    with writer.staged_output(out_dir, run_id) as folder:
+    with writer.staged_output(request.out_dir, run_id) as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
         watch.lap("outputs")
         result = replace(result, duration_seconds=watch.elapsed(), stage_seconds=dict(watch.laps))
-        run_fingerprint, earlier_run = "", None
-        if history_db:
-            history.attach(con, history_db)
-            run_fingerprint = history.fingerprint(result)
-            earlier_run = None if force else history.recorded_run(con, run_fingerprint)
+        run_fingerprint, earlier_run = _history_lookup(con, request, result)
+        if request.history_db:
             status = f"already recorded as {earlier_run}" if earlier_run else "recorded"
             result = replace(result, history=status)
         writer.write_summary(folder, result)
         # Recorded before OUT_DIR is replaced: if killed in between, the re-run is
         # recognised by its fingerprint and only publishes the output.
-        if history_db and earlier_run is None:
-            finished_at = dt.datetime.now(dt.UTC).isoformat()
-            history.record(con, result, run_fingerprint, finished_at)
+        if request.history_db and earlier_run is None:
+            history.record(con, result, run_fingerprint, dt.datetime.now(dt.UTC).isoformat())
             watch.lap("history")
     return result
+
+
+def _history_lookup(con: duckdb.DuckDBPyConnection, request: RunRequest,
+                    result: RunResult) -> tuple[str, str | None]:
+    """(this run's fingerprint, the run already recorded with it) once the history is
+    attached; ("", None) without a history. With force nothing counts as recorded."""
+    if not request.history_db:
+        return "", None
+    history.attach(con, request.history_db)
+    run_fingerprint = history.fingerprint(result)
+    earlier_run = None if request.force else history.recorded_run(con, run_fingerprint)
+    return run_fingerprint, earlier_run
 
 
 def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
