@@ -107,21 +107,22 @@ def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
     con.execute(f"USE {CATALOG}")
     try:
+        # One transaction for the whole upgrade: a kill leaves the old schema or the new.
+        con.execute("BEGIN TRANSACTION")
         con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
         )
         applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
         for migration in migrations():
-            if migration.version in applied:
-                continue
-            con.execute("BEGIN TRANSACTION")
-            con.execute(migration.sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now())",
-                [migration.version, migration.name],
-            )
-            con.execute("COMMIT")
+            if migration.version not in applied:
+                con.execute(migration.sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())",
+                            [migration.version, migration.name])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     finally:
         con.execute("USE memory")
 

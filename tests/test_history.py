@@ -39,7 +39,12 @@ def run_with_db(data_dir: Path, out_dir: Path, db: Path, *extra: str):  # type: 
 
 
 def history_rows(db: Path) -> tuple[list[tuple[object, ...]], int]:
+    """(runs, number of findings rows); a history killed before its schema was created
+    holds no run."""
     with duckdb.connect(str(db), read_only=True) as con:
+        tables = {name for (name,) in con.execute("SHOW TABLES").fetchall()}
+        if "runs" not in tables:
+            return [], 0
         runs = con.execute(
             "SELECT run_id, messages, blocked FROM runs ORDER BY started_at").fetchall()
         (findings,) = con.execute("SELECT count(*) FROM findings").fetchone() or (0,)
