@@ -51,15 +51,37 @@ def show_error(message: str) -> None:
 
 
 def stage_logger(log_format: str) -> Callable[[str, float], None] | None:
-    """Stage logs for stderr: JSON lines always with json; text only on a terminal, so a
-    cron job stays quiet."""
+    """Stage logs for stderr: JSON lines always with json; on a terminal a progress bar; under
+    cron (no terminal) nothing, so its mail holds only the summary."""
     if log_format == "json":
         return lambda stage, seconds: _log_json(event="stage", stage=stage,
                                                 seconds=round(seconds, 3))
     if sys.stderr.isatty():
-        return lambda stage, seconds: click.echo(f"  {stage:<8} done in {seconds:6.2f} s",
-                                                 err=True)
+        return StageProgress(RUN_STAGES)
     return None
+
+
+# The stages every run reports, in order (engine.Stopwatch laps); a run that records its
+# history reports one more, which the bar does not wait for.
+RUN_STAGES = ("inputs", "checks", "outputs")
+
+
+class StageProgress:
+    """A progress bar on stderr advancing one step per finished stage."""
+
+    def __init__(self, stages: tuple[str, ...]) -> None:
+        self._stages = stages
+        self._bar = click.progressbar(length=len(stages), label="reconcile", file=sys.stderr,
+                                      show_eta=False, show_percent=False, show_pos=True,
+                                      item_show_func=lambda stage: stage)
+        self._bar.render_progress()
+
+    def __call__(self, stage: str, seconds: float) -> None:
+        if stage not in self._stages:
+            return
+        self._bar.update(1, f"{stage} {seconds:.1f} s")
+        if self._bar.pos >= len(self._stages):
+            self._bar.render_finish()
 
 
 def log_finished(result: RunResult, log_format: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,3 +204,15 @@ def test_no_logs_without_a_terminal(tmp_path: Path) -> None:
     data_dir = small_drop().write(tmp_path / "in")
     result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF)
     assert result.exit_code == EXIT_OK and result.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a pty")
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """On a real terminal (a pty from `script`) stages advance a progress bar on stderr."""
+    data_dir = small_drop().write(tmp_path / "in")
+    command = (f"{sys.executable} -m reconcile run {data_dir} --out {tmp_path / 'out'} "
+               f"--as-of {AS_OF}")
+    screen = subprocess.run(["script", "-q", "-c", command, "/dev/null"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert "reconcile  [####" in screen and "3/3  outputs" in screen
+    assert "4 messages: send 2" in screen
