@@ -11,6 +11,7 @@ import click
 
 from reconcile import __version__, console
 from reconcile.cli_query import query
+from reconcile.cli_report import report
 from reconcile.config import load_settings, with_overrides
 from reconcile.engine import run
 from reconcile.errors import EXIT_FAILURE, ReconcileError
@@ -50,6 +51,7 @@ def main() -> None:
 
 
 main.add_command(query)
+main.add_command(report)
 
 
 @main.command("run")

@@ -1,0 +1,15 @@
+-- report: run_header
+-- answers: when was a run judged (as-of, shown in the session's time zone), when did it
+-- finish (to the second), on which drop, with which reconcile, and how many send_batch
+-- rows did it have?
+-- params: $run_id
+SELECT
+    run_id,
+    CAST(as_of AS VARCHAR) AS as_of,
+    CAST(date_trunc('second', finished_at) AS VARCHAR) AS finished_at,
+    duration_seconds,
+    data_dir,
+    reconcile_version,
+    messages
+FROM runs
+WHERE run_id = $run_id;
