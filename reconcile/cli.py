@@ -15,11 +15,24 @@ from reconcile.cli_report import report
 from reconcile.config import load_settings, with_overrides
 from reconcile.engine import run
 from reconcile.errors import EXIT_FAILURE, ReconcileError
+from reconcile.generator import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_LOANS,
+    FILE_FORMATS,
+    RATE_HELP,
+    TIMESTAMP_STYLES,
+    Rates,
+    generate,
+    parse_rates,
+)
+from reconcile.verify import DEFAULT_SHOWN, default_labels, verify
 
 # 128 + SIGINT, as shells report an interrupted command.
 EXIT_INTERRUPTED = 130
 # A stricter policy a scheduler asked for: too many messages blocked (a misfiring rule).
 EXIT_BLOCK_RATE = 3
+# `reconcile verify`: the run and the labels disagree on at least one message.
+EXIT_DISAGREE = 3
 
 
 @contextmanager
@@ -103,3 +116,74 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
             f"{fail_on_block_rate:.1%} (outputs were written)"
         )
         sys.exit(EXIT_BLOCK_RATE)
+
+
+def _rates_epilog() -> str:
+    defaults = Rates()
+    width = max(len(name) for name in RATE_HELP)
+    lines = ["\b", "Failure modes for --rate NAME=R (share of cases, default):"]
+    lines += [f"{name:<{width}}  {getattr(defaults, name):<5g}  {text}"
+              for name, text in RATE_HELP.items()]
+    return "\n".join(lines)
+
+
+@main.command("generate", epilog=_rates_epilog())
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--messages", "-n", type=click.IntRange(min=1), required=True, metavar="N",
+              help="Messages in send_batch.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The same seed and options give byte-identical files.")
+@click.option("--format", "file_format", type=click.Choice(FILE_FORMATS), default="csv",
+              show_default=True, help="Table files: NAME.csv, or typed NAME.parquet.")
+@click.option("--timestamps", "timestamp_style", type=click.Choice(TIMESTAMP_STYLES),
+              default="offset", show_default=True,
+              help="+08:00 offsets, UTC Z, naive local, or a mix of ISO 8601 shapes.")
+@click.option("--as-of", "as_of", metavar="TS",
+              help=f"The as-of instant T the drop is built around [{DEFAULT_AS_OF}].")
+@click.option("--rate", "rate_items", multiple=True, metavar="NAME=R",
+              help="Set one failure mode's rate (repeatable); all=R sets every rate first.")
+@click.option("--no-labels", is_flag=True, help="Skip labels.csv (faster).")
+@click.option("--chunk-loans", type=click.IntRange(min=1), default=DEFAULT_CHUNK_LOANS,
+              show_default=True, metavar="N",
+              help="Loans generated and written at a time (bounds memory).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+@click.option("--debug", is_flag=True, help="Show a traceback on failure.")
+def generate_command(out_dir: Path, messages: int, seed: int, file_format: str,
+                     timestamp_style: str, as_of: str | None, rate_items: tuple[str, ...],
+                     no_labels: bool, chunk_loans: int, quiet: bool, debug: bool) -> None:
+    """Write a synthetic nightly drop of N messages into OUT_DIR, with labels.csv (the
+    expected verdict and flags of every message, from the reference implementation) and
+    drop.json (seed, as-of, counts, rates).
+
+    Exit status: 0 written, 2 unusable options, 1 any other failure.
+    """
+    with error_handler(debug):
+        rates = parse_rates(rate_items)
+        with console.generation_progress(messages) as progress:
+            result = generate(out_dir, messages, seed, file_format, rates, timestamp_style,
+                              as_of, chunk_loans, labels=not no_labels, progress=progress)
+        if not quiet:
+            console.show_generate(result)
+
+
+@main.command("verify")
+@click.argument("run_out_dir", type=click.Path(path_type=Path))
+@click.option("--labels", "labels_csv", type=click.Path(path_type=Path), metavar="FILE",
+              help="The drop's labels.csv. Default: labels.csv in the drop the run read "
+                   "(from RUN_OUT_DIR/summary.json).")
+@click.option("--show", type=click.IntRange(min=0), default=DEFAULT_SHOWN, show_default=True,
+              metavar="N", help="Disagreements to print.")
+@click.option("--debug", is_flag=True, help="Show a traceback on failure.")
+def verify_command(run_out_dir: Path, labels_csv: Path | None, show: int, debug: bool) -> None:
+    """Compare a run's RUN_OUT_DIR/findings.csv with a generated drop's labels.csv: per-flag
+    precision and recall, and every message on which they disagree.
+
+    Exit status: 0 every message agrees, 3 some disagree, 2 unusable input, 1 any
+    other failure.
+    """
+    with error_handler(debug):
+        labels_path = labels_csv or default_labels(run_out_dir)
+        result = verify(labels_path, Path(run_out_dir) / "findings.csv", show=show)
+        console.show_verify(result)
+    if not result.ok:
+        sys.exit(EXIT_DISAGREE)

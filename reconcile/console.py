@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 
 from reconcile.engine import RunResult
+from reconcile.generator import GenerateResult
 from reconcile.schema import OUTCOMES
+from reconcile.verify import VerifyResult
 
 
 def run_summary(result: RunResult) -> str:
@@ -94,3 +97,82 @@ def log_finished(result: RunResult, log_format: str) -> None:
 def _log_json(**fields: object) -> None:
     line = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), **fields}
     click.echo(json.dumps(line, ensure_ascii=False), err=True)
+
+
+# ---------------------------------------------------------------------------------------
+# reconcile generate / reconcile verify
+
+
+@contextmanager
+def generation_progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over the messages on stderr when it is a terminal; else nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label="generate", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def generate_summary(result: GenerateResult) -> str:
+    lines = [
+        f"generated {result.out_dir}: {result.messages} messages (seed {result.seed}, "
+        f"{result.file_format}, {result.timestamp_style} timestamps) in "
+        f"{result.seconds:.1f} s ({result.messages_per_second:,.0f} messages/s)",
+        "  rows: " + ", ".join(f"{table} {n}" for table, n in result.rows.items()),
+    ]
+    if result.labels:
+        total = sum(result.verdicts.values())
+        lines.append("  labels.csv: " + "  ".join(
+            f"{verdict} {n} ({_share(n, total)})" for verdict, n in result.verdicts.items()))
+    lines += [f"  as of {result.as_of}; reconcile it with:", f"    {result.run_command()}"]
+    return "\n".join(lines)
+
+
+def show_generate(result: GenerateResult) -> None:
+    click.echo(generate_summary(result))
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def verify_report(result: VerifyResult) -> str:
+    """Agreement, an aligned per-flag precision / recall table, and the disagreements."""
+    lines = [
+        f"verify {result.findings_file} against {result.labels_file}",
+        f"  {result.messages} messages: {result.agreeing} agree, "
+        f"{result.disagreeing} disagree",
+        "  agree on: " + "  ".join(f"{column} {n}" for column, n in result.agreement.items()),
+    ]
+    header = ("flag", "expected", "found", "TP", "FP", "FN", "precision", "recall")
+    table = [header] + [
+        (s.flag, str(s.expected), str(s.found), str(s.true_positives),
+         str(s.false_positives), str(s.false_negatives), _ratio(s.precision),
+         _ratio(s.recall))
+        for s in result.flags
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                         strict=True)]
+        lines.append("  " + "  ".join(cells))
+    if result.ok:
+        lines.append("  every message agrees")
+        return "\n".join(lines)
+    lines.append(f"  disagreements ({len(result.disagreements)} shown of "
+                 f"{result.disagreeing}):")
+    for d in result.disagreements:
+        lines.append(f"    row {d.source_row}  {d.message_id}  differs in: "
+                     + ", ".join(d.differences))
+        for side, values in (("expected", d.expected), ("found", d.found)):
+            if values is None:
+                lines.append(f"      {side:<8}  (no row)")
+                continue
+            lines.append(f"      {side:<8}  {values['verdict']:<8} "
+                         f"{values['flags'] or '-'}  overdue_amount={values['overdue_amount']}"
+                         f"  days_past_due={values['days_past_due']}")
+    return "\n".join(lines)
+
+
+def show_verify(result: VerifyResult) -> None:
+    click.echo(verify_report(result))
