@@ -25,8 +25,8 @@ from reconcile.sqlfiles import read_sql
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
-    "runs", "run_header", "verdict_counts", "flag_counts", "rule_misfires",
-    "template_misfires", "staleness", "comparison", "examples",
+    "runs", "run_header", "verdict_counts", "flag_counts", "misfires", "staleness",
+    "comparison", "examples",
 )
 FALSE_POSITIVE_VERDICTS: tuple[str, ...] = ("block", "hold")
 FALSE_POSITIVE_DEFINITION = (
@@ -309,8 +309,9 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
                   for f in _ordered(FLAGS, flag_counts))
 
     pair = {"run_id": current_id, "previous_run_id": previous_id}
-    rules = tuple(Misfire(*row) for row in _query(con, "rule_misfires", **pair))
-    templates = tuple(Misfire(*row) for row in _query(con, "template_misfires", **pair))
+    misfires = _query(con, "misfires", **pair)
+    rules = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "rule")
+    templates = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "template")
     staleness = tuple(
         Staleness(row[0], row[1], tuple(row[2:7]), float(row[7]), float(row[8]))
         for row in _query(con, "staleness", run_id=current_id)
