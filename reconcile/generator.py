@@ -419,7 +419,7 @@ class _Factory:
 
     def scheduled(self) -> datetime:
         day = self.send_day + timedelta(days=1 if self.rng.random() < 0.03 else 0)
-        return self.at(day, 8, 20).replace(second=0)
+        return self.at(day, 7, 20).replace(second=0)  # 07:xx local is the day before in UTC
 
     def render(self, moment: datetime | None) -> str | None:
         """A timestamp as text in the drop's style (mixed: any of the contract's shapes)."""
@@ -428,7 +428,7 @@ class _Factory:
         style = self.style
         if style == "mixed":
             style = self.shape_rng.choice(("offset", "utc", "naive", "naive_t", "compact",
-                                           "west", "hours"))
+                                           "west", "hours", "fraction", "minutes"))
         if style == "utc":
             return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         local = moment  # the factory makes every time in TIMEZONE
@@ -436,6 +436,10 @@ class _Factory:
             return local.strftime("%Y-%m-%d %H:%M:%S")
         if style == "naive_t":
             return local.strftime("%Y-%m-%dT%H:%M:%S")
+        if style == "fraction":
+            return local.strftime("%Y-%m-%d %H:%M:%S.%f")
+        if style == "minutes" and local.second == 0:
+            return local.strftime("%Y-%m-%dT%H:%M%z")
         if style == "compact":
             return local.strftime("%Y-%m-%dT%H:%M:%S%z")
         if style == "hours":
@@ -443,6 +447,12 @@ class _Factory:
         if style == "west":
             return moment.astimezone(timezone(timedelta(hours=-5))).isoformat()
         return local.isoformat()
+
+    def amount(self, value: Decimal) -> str:
+        """An amount as text: two decimals, now and then without trailing zeros (1200.5)."""
+        if self.shape_rng.random() < 0.03:
+            return f"{value.normalize():f}"
+        return f"{value:.2f}"
 
     # ---- loans
 
@@ -469,6 +479,8 @@ class _Factory:
             amount = per if i < n else max(ZERO, per + Decimal(rng.randint(-99, 99)) / 100)
             updated = None if no_updated else created + timedelta(seconds=i)
             insts.append(_Inst(i, _add_months(due_anchor, i - anchor), amount, updated))
+        if k < n:
+            self.restructure(insts, k, r)
         loan = _Loan(self.loan_id(created_day), borrower, created, insts, grace=grace)
         self.pay_history(loan, k, r)
         if k <= n and rng.random() < partial:
@@ -479,6 +491,27 @@ class _Factory:
                            r - self.minutes(100, 600))  # posted before the rule ran
                 self.settle(loan, part, when)
         return loan, k
+
+    def restructure(self, insts: list[_Inst], k: int, r: datetime) -> None:
+        """Now and then a schedule changed before the rule ran, after installment k: one
+        installment deferred to the end (its number now out of due-date order), a fee
+        installment due with installment k, or a payment holiday (amount 0)."""
+        rng = self.rng
+        change = rng.random()
+        if change >= 0.07:
+            return
+        when = r - timedelta(days=rng.randint(1, 60), seconds=rng.randint(0, 86399))
+        if change < 0.03:
+            inst = insts[rng.randrange(k, len(insts))]
+            inst.due = _add_months(max(i.due for i in insts), 1)
+        elif change < 0.06:
+            inst = _Inst(len(insts) + 1, insts[k - 1].due, Decimal(rng.randint(30, 80)), None)
+            insts.append(inst)
+        else:
+            inst = insts[rng.randrange(k, len(insts))]
+            inst.amount = ZERO
+        if insts[0].updated_at is not None:
+            inst.updated_at = when
 
     def settle(self, loan: _Loan, amount: Decimal, paid: datetime, status: str = "settled",
                posted: datetime | None = None) -> _Pay:
@@ -559,7 +592,7 @@ class _Factory:
             "rule_id": rule,
             "rule_evaluated_at": self.render(r),
             "scheduled_at": self.render(s),
-            "claimed_overdue_amount": None if amount is None else f"{amount:.2f}",
+            "claimed_overdue_amount": None if amount is None else self.amount(amount),
             "claimed_days_past_due": None if days is None else str(days),
             "borrower_name": borrower.name,
             "message_text": text,
@@ -669,11 +702,13 @@ class _CaseBuilder:
         days_to_due = rng.randint(0, 3)
         loan, k = self.new_loan(-days_to_due, r, partial=0)
         s = self.s
-        amount = f.upcoming(loan, k)
+        amount, due = f.upcoming(loan, k), loan.insts[k - 1].due
+        if rng.random() < 0.01:  # a new loan whose schedule is not in the extract yet
+            loan.insts, loan.pays = [], []
         claims = rng.random()
         self.add(f.message(loan.loan_id, loan.borrower, "TPL_REM_PRE", "RULE_REM_D3", r, s,
                            None, 0 if claims < 0.6 else None, "reminder",
-                           stated=(amount, 0), due=loan.insts[k - 1].due))
+                           stated=(amount, 0), due=due))
 
     def clean_collection(self) -> None:
         f, rng = self.f, self.rng
@@ -798,6 +833,8 @@ class _CaseBuilder:
         s = self.s
         template = "TPL_COL_M1" if rule == "RULE_DPD_M1" else "TPL_COL_GEN"
         amount = f.upcoming(loan, k)
+        if rng.random() < 0.05:  # a new loan whose schedule is not in the extract yet
+            loan.insts, loan.pays = [], []
         variant = rng.random()
         days: int | None
         if variant < 0.4:
@@ -1017,7 +1054,7 @@ class _CaseBuilder:
         return {
             "payment_id": pay.payment_id,
             "loan_id": loan.loan_id,
-            "amount": f"{pay.amount:.2f}",
+            "amount": self.f.amount(pay.amount),
             "status": pay.status,
             "posted_at": self.f.render(pay.posted_at),
             "paid_at": self.f.render(pay.paid_at),
@@ -1039,7 +1076,7 @@ class _CaseBuilder:
                     "loan_id": loan.loan_id,
                     "installment_no": str(inst.no),
                     "due_date": inst.due.isoformat(),
-                    "amount_due": f"{inst.amount:.2f}",
+                    "amount_due": self.f.amount(inst.amount),
                     "updated_at": render(inst.updated_at),
                 })
             ordered = sorted(loan.pays, key=lambda p: p.posted_at)

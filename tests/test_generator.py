@@ -68,14 +68,18 @@ def test_ids_and_text_look_like_a_lenders_export(csv_drop: tuple[Path, GenerateR
                                                   ) -> None:
     folder, _ = csv_drop
     batch = read_csv_rows(folder / "send_batch.csv")
-    message = next(m for m in batch if m["template_id"] == "TPL_COL_M1"
-                   and m["claimed_overdue_amount"] and m["claimed_days_past_due"])
+    stating = [m for m in batch if m["template_id"] == "TPL_COL_M1"
+               and m["claimed_overdue_amount"].replace(".", "").isdigit()
+               and m["claimed_days_past_due"]]
+    message = stating[0]
     assert message["message_id"].startswith("SMS20261123")
     assert message["loan_id"].startswith("LN") and message["borrower_id"].startswith("BR")
     assert message["message_text"].startswith("【XX消费金融】" + message["borrower_name"])
-    assert f"已逾期{message['claimed_days_past_due']}天" in message["message_text"]
-    amount = f"{float(message['claimed_overdue_amount']):,.2f}"
-    assert f"应还金额{amount}元" in message["message_text"]
+    # The text states the rule's claim (a few claims are then altered by a failure mode).
+    said = [m for m in stating
+            if f"已逾期{m['claimed_days_past_due']}天，应还金额"
+               f"{float(m['claimed_overdue_amount']):,.2f}元" in m["message_text"]]
+    assert len(said) > 0.9 * len(stating)
     assert {m["template_id"] for m in batch} >= {"TPL_REM_PRE", "TPL_COL_M2", "TPL_ESC_M4"}
     loans = read_csv_rows(folder / "loans.csv")
     assert {row["status"] for row in loans} >= {"active", "closed"}
