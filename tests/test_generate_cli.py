@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -117,3 +118,13 @@ def test_generate_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=True).stdout
     assert "generate  [####" in screen and "100%" in screen
     assert "generated " in screen
+
+
+def test_readme_lists_every_rate_with_its_default() -> None:
+    from reconcile.generator import RATE_NAMES, Rates
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- rate-table -->", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| ([0-9.]+) \|", table, re.MULTILINE)
+    assert [(name, float(rate)) for name, rate in rows] == \
+        [(name, getattr(Rates(), name)) for name in RATE_NAMES]
