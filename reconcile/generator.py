@@ -1100,7 +1100,7 @@ def _repeat_loan_row(rows: list[dict[str, str | None]], loan_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Writing: CSV appended chunk by chunk; Parquet converted from it by DuckDB at the end.
+# Writing: CSV appended chunk by chunk; Parquet through a scratch DuckDB database.
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -1119,14 +1119,13 @@ def _fixed_tables() -> dict[str, list[dict[str, str | None]]]:
 
 
 class _CsvTables:
-    """One open CSV writer per table (and labels), appended to chunk by chunk."""
+    """One open CSV writer per table (`labels` for labels.csv), appended to chunk by chunk."""
 
-    def __init__(self, folder: Path, labels: bool) -> None:
+    def __init__(self, folder: Path, names: Iterable[str]) -> None:
         self.handles: dict[str, TextIO] = {}
         self.writers: dict[str, Any] = {}
         self.columns: dict[str, tuple[str, ...]] = {}
         self.rows = Counter[str]()
-        names = [*TABLE_NAMES, "labels"] if labels else list(TABLE_NAMES)
         for name in names:
             path = folder / (LABELS_FILE if name == "labels" else f"{name}.csv")
             handle = path.open("w", newline="", encoding="utf-8")
@@ -1136,7 +1135,7 @@ class _CsvTables:
             self.writers[name].writerow(self.columns[name])
 
     def write(self, table: str, rows: Sequence[Mapping[str, object]]) -> None:
-        columns = self.columns[table]
+        columns = LABEL_COLUMNS if table == "labels" else _columns(table)
         self.write_rows(table, [[row.get(c) for c in columns] for row in rows])
 
     def write_rows(self, table: str, rows: Sequence[Sequence[object]]) -> None:
@@ -1144,9 +1143,74 @@ class _CsvTables:
         self.writers[table].writerows(rows)
         self.rows[table] += len(rows)
 
+    def end_chunk(self) -> None:
+        """Every row of the chunk has been written (CSV files need nothing more)."""
+
     def close(self) -> None:
         for handle in self.handles.values():
             handle.close()
+
+    def finish(self) -> None:
+        """The tables are complete and closed (CSV files are the drop already)."""
+
+    def release(self) -> None:
+        """Free what is held, after finish() or a failure (nothing for CSV files)."""
+
+
+class _ParquetTables(_CsvTables):
+    """Parquet tables: each chunk is written as CSV into a scratch folder and appended, typed,
+    to a table of a scratch DuckDB database (insertion order kept); at the end each table is
+    copied to NAME.parquet. Scratch disk is the database (compressed), not a CSV drop."""
+
+    def __init__(self, folder: Path, labels: bool, types: dict[str, dict[str, str]]) -> None:
+        super().__init__(folder, ["labels"] if labels else [])
+        self.folder = folder
+        self.types = types
+        self.scratch = folder / ".chunk"
+        self.scratch.mkdir()
+        self.con = duckdb.connect(str(folder / ".tables.duckdb"))
+        self.con.execute("SET enable_progress_bar = false")
+        self.con.execute(f"SET TimeZone = {quote_literal(TIMEZONE)}")
+        self.con.execute("SET memory_limit = '1GB'")
+        self.con.execute(f"SET temp_directory = {quote_literal(str(folder / '.spill'))}")
+        for table, columns in types.items():
+            definition = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
+            self.con.execute(f"CREATE TABLE {table} ({definition})")
+        self.chunk = _CsvTables(self.scratch, TABLE_NAMES)
+
+    def write_rows(self, table: str, rows: Sequence[Sequence[object]]) -> None:
+        if table == "labels":
+            super().write_rows(table, rows)
+        else:
+            self.chunk.write_rows(table, rows)
+            self.rows[table] += len(rows)
+
+    def end_chunk(self) -> None:
+        self.chunk.close()
+        for table, columns in self.types.items():
+            source = self.scratch / f"{table}.csv"
+            spec = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
+            select = ", ".join(f"CAST({quote_identifier(c)} AS {t})" for c, t in columns.items())
+            self.con.execute(
+                f"INSERT INTO {table} SELECT {select} FROM read_csv("
+                f"{quote_literal(str(source))}, header = true, auto_detect = false, "
+                f"delim = ',', quote = '\"', escape = '\"', columns = {{{spec}}})")
+        self.chunk = _CsvTables(self.scratch, TABLE_NAMES)
+
+    def close(self) -> None:
+        super().close()
+        self.chunk.close()
+
+    def finish(self) -> None:
+        for table in self.types:
+            target = quote_literal(str(self.folder / f"{table}.parquet"))
+            self.con.execute(f"COPY {table} TO {target} (FORMAT parquet, COMPRESSION zstd)")
+
+    def release(self) -> None:
+        self.con.close()
+        for scratch in (self.scratch, self.folder / ".spill"):
+            shutil.rmtree(scratch, ignore_errors=True)
+        (self.folder / ".tables.duckdb").unlink(missing_ok=True)
 
 
 def _parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
@@ -1168,30 +1232,6 @@ def _parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
                for c in TABLES_BY_NAME[name].columns}
         for name in TABLE_NAMES
     }
-
-
-def _convert_to_parquet(csv_dir: Path, out_dir: Path, types: dict[str, dict[str, str]]) -> None:
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute(f"SET TimeZone = {quote_literal(TIMEZONE)}")
-        con.execute("SET memory_limit = '1GB'")
-        con.execute(f"SET temp_directory = {quote_literal(str(csv_dir / 'spill'))}")
-        for table, columns in types.items():
-            source = csv_dir / f"{table}.csv"
-            spec = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
-            select = ", ".join(
-                f"CAST({quote_identifier(c)} AS {t}) AS {quote_identifier(c)}"
-                for c, t in columns.items())
-            con.execute(
-                f"COPY (SELECT {select} FROM read_csv({quote_literal(str(source))}, "
-                f"header = true, auto_detect = false, delim = ',', quote = '\"', "
-                f"escape = '\"', columns = {{{spec}}})) "
-                f"TO {quote_literal(str(out_dir / f'{table}.parquet'))} "
-                f"(FORMAT parquet, COMPRESSION zstd)"
-            )
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -1239,26 +1279,25 @@ def generate(
 
     staging = out_dir.resolve().parent / f".{out_dir.name}.generate-{os.getpid()}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    csv_dir = staging / ".csv" if file_format == "parquet" else staging
-    csv_dir.mkdir(parents=True)
+    staging.mkdir(parents=True)
     try:
         factory = _Factory(seed, instant, timestamp_style, rates)
-        writer = _CsvTables(csv_dir, labels)
+        writer = (_ParquetTables(staging, labels, _parquet_types(timestamp_style, rates))
+                  if file_format == "parquet" else
+                  _CsvTables(staging, [*TABLE_NAMES, "labels"] if labels else TABLE_NAMES))
         if workers is None:  # worth a process only when there is a next chunk to overlap
             workers = min(max(1, (os.cpu_count() or 1) - 1), 4) if messages > chunk_loans else 0
         labeller = _Labeller(instant, workers) if labels else None
         try:
             outcome = _write_chunks(factory, writer, messages, chunk_loans, labeller,
                                     progress)
+            writer.close()
+            writer.finish()
         finally:
             writer.close()
+            writer.release()
             if labeller is not None:
                 labeller.close()
-        if file_format == "parquet":
-            _convert_to_parquet(csv_dir, staging, _parquet_types(timestamp_style, rates))
-            if labels:
-                (csv_dir / LABELS_FILE).rename(staging / LABELS_FILE)
-            shutil.rmtree(csv_dir)
         result = GenerateResult(
             out_dir=str(out_dir),
             seed=seed,
@@ -1370,6 +1409,7 @@ def _write_chunks(factory: _Factory, writer: _CsvTables, messages: int, chunk_lo
             loans += case.loans
         for name, rows in chunk.items():
             writer.write(name, rows)
+        writer.end_chunk()
         if labeller is None:
             if progress:
                 progress(len(chunk["send_batch"]))
