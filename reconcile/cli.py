@@ -12,7 +12,7 @@ import click
 from reconcile import __version__, console
 from reconcile.cli_query import query
 from reconcile.cli_report import report
-from reconcile.config import load_settings, with_overrides
+from reconcile.config import PROFILES, load_settings, with_overrides
 from reconcile.engine import run
 from reconcile.errors import EXIT_FAILURE, ReconcileError
 from reconcile.generator import (
@@ -83,6 +83,9 @@ main.add_command(report)
 @click.option("--max-feed-lag-hours", metavar="H",
               help="Hold every message (STALE_FEED) when the newest payment posted is "
                    "older than H hours before T.")
+@click.option("--profile", type=click.Choice(list(PROFILES)),
+              help="Contact-policy profile (quiet hours, frequency caps, opt-out); "
+                   "default cn, or the config file's.")
 @click.option("--fail-on-block-rate", type=click.FloatRange(0, 1), metavar="R",
               help=f"Exit {EXIT_BLOCK_RATE} when more than this share of messages is "
                    "blocked (outputs are still written).")
@@ -92,7 +95,7 @@ main.add_command(report)
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: Path | None,
                 history_db: Path | None, force: bool, max_feed_lag_hours: str | None,
-                fail_on_block_rate: float | None, log_format: str, quiet: bool,
+                profile: str | None, fail_on_block_rate: float | None, log_format: str, quiet: bool,
                 debug: bool) -> None:
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
 
@@ -101,7 +104,7 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
     history is in use by another run.
     """
     with error_handler(debug):
-        settings = load_settings(config_path)
+        settings = load_settings(config_path, profile)
         if max_feed_lag_hours is not None:
             settings = with_overrides(settings, {"max_feed_lag_hours": max_feed_lag_hours},
                                       "--max-feed-lag-hours")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
@@ -9,10 +10,52 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.errors import ConfigError
-from reconcile.schema import DEFAULT_VERDICT_POLICY, FLAGS, VERDICTS
+from reconcile.schema import CONTACT_FLAG_KINDS, DEFAULT_VERDICT_POLICY, FLAGS, VERDICTS
 
 # The TOML table that maps a flag to the verdict it gives.
 VERDICTS_TABLE = "verdicts"
+PROFILE = "profile"
+
+# Threats, insults and impersonation of authorities (PROHIBITED_CONTENT); each is also
+# matched in its traditional form (reconcile/content.py). Latin terms match whole words.
+DEFAULT_PROHIBITED_TERMS: tuple[str, ...] = (
+    "公安", "警察", "法院传票", "传票", "坐牢", "拘留", "逮捕", "判刑", "刑事责任",
+    "曝光", "通讯录", "黑名单", "通知你的家人", "通知您的家人", "联系你的单位", "上门催收",
+    "police", "arrest", "jail", "warrant", "prison",
+)
+# Harmless words that contain a term: removed from the text before terms are searched.
+DEFAULT_PROHIBITED_TERM_EXCEPTIONS: tuple[str, ...] = (
+    "办公安排", "办公安全", "曝光度", "曝光补偿",
+)
+# An opt-out instruction (MISSING_OPT_OUT), matched case-insensitively anywhere in the text.
+DEFAULT_OPT_OUT_PHRASES: tuple[str, ...] = (
+    "reply stop", "text stop", "opt out", "opt-out", "unsubscribe", "退订", "回复td", "回t",
+)
+RESTRICTING_CONTACT_FLAGS: tuple[str, ...] = CONTACT_FLAG_KINDS[:5]
+
+# Policy profiles (docs/contact_checks.md): defaults a config's `profile` brings along;
+# settings named in the same file still win. The Settings defaults are the "cn" profile.
+PROFILES: dict[str, dict[str, Any]] = {
+    "cn": {
+        "allowed_hours_start": "08:00",
+        "allowed_hours_end": "22:00",
+        "max_messages_per_day": 3,
+        "max_messages_per_7_days": 0,
+        "frequency_scope": "borrower",
+        "require_opt_out": False,
+        "phone_country_code": "86",
+    },
+    "us_reg_f": {
+        "allowed_hours_start": "08:00",
+        "allowed_hours_end": "21:00",
+        "max_messages_per_day": 0,
+        "max_messages_per_7_days": 7,
+        "frequency_scope": "loan",
+        "require_opt_out": True,
+        "phone_country_code": "1",
+    },
+}
+FREQUENCY_SCOPES = ("borrower", "loan")
 
 
 @dataclass(frozen=True)
@@ -34,26 +77,61 @@ class Settings:
     memory_limit: str = "4GB"
     temp_directory: str = ""
     threads: int = 0
+    # Contact policy (issue #5): the "cn" profile's values unless a profile or setting says.
+    profile: str = "cn"
+    allowed_hours_start: str = "08:00"
+    allowed_hours_end: str = "22:00"
+    max_messages_per_day: int = 3
+    max_messages_per_7_days: int = 0
+    frequency_scope: str = "borrower"
+    require_opt_out: bool = False
+    phone_country_code: str = "86"
+    restricting_contact_flags: tuple[str, ...] = RESTRICTING_CONTACT_FLAGS
+    prohibited_terms: tuple[str, ...] = DEFAULT_PROHIBITED_TERMS
+    prohibited_term_exceptions: tuple[str, ...] = DEFAULT_PROHIBITED_TERM_EXCEPTIONS
+    opt_out_phrases: tuple[str, ...] = DEFAULT_OPT_OUT_PHRASES
+    # Flags not evaluated at all (summary.json lists them as skipped), e.g. while a lender
+    # rolls a new check out. To see a flag without it stopping messages, map it to "send".
+    disabled_checks: tuple[str, ...] = ()
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: decimals as strings so nothing is rounded through a float."""
-        return {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        return {k: _json_ready(v) for k, v in asdict(self).items()}
+
+    @property
+    def allowed_minutes(self) -> tuple[int, int]:
+        """The quiet-hours window as minutes after local midnight: [start, end)."""
+        return _minutes(self.allowed_hours_start), _minutes(self.allowed_hours_end)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Defaults, overridden by the TOML file at path when one is given."""
+def load_settings(path: Path | None, profile: str | None = None) -> Settings:
+    """Defaults, overridden by the TOML file at path when one is given. A profile given
+    here (`--profile`) replaces the file's `profile`; the file's other settings still win."""
     if path is None:
-        return Settings()
+        return settings_from_mapping({PROFILE: profile}, "--profile") if profile else Settings()
     try:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"config {path}: cannot be read ({error.strerror})") from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"config {path}: not valid TOML ({error})") from error
+    if profile:
+        document[PROFILE] = profile
     return settings_from_mapping(document, source=str(path))
 
 
@@ -69,21 +147,75 @@ def with_overrides(base: Settings, values: dict[str, Any], source: str) -> Setti
         raise ConfigError(
             f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(SETTING_NAMES)})"
         )
+    if PROFILE in values:
+        base = replace(base, **_profile(values[PROFILE], f"{source}: {PROFILE}"))
     changes: dict[str, Any] = {}
     for name, value in values.items():
-        where = f"{source}: {name}"
-        if name == VERDICTS_TABLE:
-            changes[name] = _verdict_policy(value, where)
-        elif isinstance(getattr(base, name), str):
-            changes[name] = _text(value, where)
-        elif isinstance(getattr(base, name), Decimal):
-            changes[name] = _decimal(value, where, places=None if name.endswith("hours") else 2)
-        else:
-            changes[name] = _whole_number(value, where)
+        if name != PROFILE:
+            changes[name] = _checked_value(base, name, value, f"{source}: {name}")
     settings = replace(base, **changes)
+    _check_consistency(settings, source)
+    return settings
+
+
+def _checked_value(base: Settings, name: str, value: Any, where: str) -> Any:
+    current = getattr(base, name)
+    if name == VERDICTS_TABLE:
+        return _verdict_policy(value, where)
+    if isinstance(current, bool):
+        return _boolean(value, where)
+    if isinstance(current, tuple):
+        return _text_list(value, where)
+    if isinstance(current, str):
+        return _text(value, where)
+    if isinstance(current, Decimal):
+        return _decimal(value, where, places=None if name.endswith("hours") else 2)
+    return _whole_number(value, where)
+
+
+def _profile(value: Any, where: str) -> dict[str, Any]:
+    if value not in PROFILES:
+        raise ConfigError(f"{where} must be one of {', '.join(PROFILES)}, got {value!r}")
+    return {PROFILE: value, **PROFILES[value]}
+
+
+def _check_consistency(settings: Settings, source: str) -> None:
     if settings.min_overdue_amount < Decimal("0.01"):
         raise ConfigError(f"{source}: min_overdue_amount must be at least 0.01")
-    return settings
+    for name in ("allowed_hours_start", "allowed_hours_end"):
+        clock = getattr(settings, name)
+        if not _CLOCK.fullmatch(clock):
+            raise ConfigError(f"{source}: {name} must be HH:MM (00:00-24:00), got {clock!r}")
+    start, end = settings.allowed_minutes
+    if not start < end:
+        raise ConfigError(f"{source}: allowed_hours_start must be before allowed_hours_end")
+    if settings.frequency_scope not in FREQUENCY_SCOPES:
+        raise ConfigError(f"{source}: frequency_scope must be one of "
+                          f"{', '.join(FREQUENCY_SCOPES)}, got {settings.frequency_scope!r}")
+    _check_names(settings.restricting_contact_flags, CONTACT_FLAG_KINDS,
+                 f"{source}: restricting_contact_flags")
+    _check_names(settings.disabled_checks, FLAGS, f"{source}: disabled_checks")
+
+
+def _check_names(names: tuple[str, ...], known: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown flag {unknown[0]!r} (known: {', '.join(known)})")
+
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _text_list(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of non-empty strings, got {value!r}")
+    return tuple(value)
 
 
 def _text(value: Any, where: str) -> str:

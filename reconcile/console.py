@@ -31,6 +31,7 @@ def run_summary(result: RunResult) -> str:
         width = max(len(flag) for flag, _ in flagged)
         lines.append("  flags:")
         lines += [f"    {flag:<{width}}  {n:>8}" for flag, n in flagged]
+    lines += _not_evaluated(result.skipped_checks)
     issues = sum(result.input_issue_counts.values())
     if issues:
         by_table = ", ".join(f"{t} {n}" for t, n in result.input_issue_counts.items() if n)
@@ -39,6 +40,17 @@ def run_summary(result: RunResult) -> str:
         lines.append(f"  history: {result.history}")
     lines.append(f"  wrote {result.out_dir} in {result.duration_seconds:.2f} s")
     return "\n".join(lines)
+
+
+def _not_evaluated(skipped: dict[str, str]) -> list[str]:
+    """Checks a missing input left out, one line per cause; checks turned off by the
+    settings are in summary.json only."""
+    by_reason: dict[str, list[str]] = {}
+    for flag, reason in skipped.items():
+        if not reason.startswith("off:"):
+            by_reason.setdefault(reason, []).append(flag)
+    return [f"  not evaluated ({reason}): {', '.join(flags)}"
+            for reason, flags in by_reason.items()]
 
 
 def _share(count: int, total: int) -> str:

@@ -21,9 +21,10 @@ import duckdb
 
 from reconcile import __version__, history, writer
 from reconcile.config import Settings
+from reconcile.content import content_patterns
 from reconcile.errors import ConfigError, InputError
 from reconcile.inputs import InputFile, load, locate, quote_literal
-from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
+from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage
 
@@ -48,6 +49,8 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # With --db: "recorded", or "already recorded as <run_id>" for a repeated run.
     history: str | None = None
+    # Flags not evaluated this run, with why (an optional input absent, a check turned off).
+    skipped_checks: dict[str, str] = field(default_factory=dict)
 
     @property
     def messages(self) -> int:
@@ -71,6 +74,7 @@ class RunResult:
             "messages": self.messages,
             "verdicts": self.verdict_counts,
             "flags": self.flag_counts,
+            "skipped_checks": self.skipped_checks,
             "input_issues": self.input_issue_counts,
             "unattributed_ledger_rows": self.unattributed_ledger_rows,
             "settings": self.settings.to_dict(),
@@ -157,7 +161,8 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
     as_of_text = _resolve_as_of(con, request.as_of, settings.timezone, watch.started)
     inputs = _load_inputs(con, paths, settings.timezone)
     watch.lap("inputs")
-    _reconcile(con, settings, as_of_text)
+    skipped = skipped_checks(inputs, settings)
+    _reconcile(con, settings, as_of_text, skipped)
     watch.lap("checks")
     result = RunResult(
         run_id=run_id,
@@ -172,6 +177,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         unattributed_ledger_rows=_unattributed_ledger_rows(con),
         started_at=watch.started.isoformat(timespec="seconds"),
         duration_seconds=0.0,
+        skipped_checks=skipped,
     )
     with writer.staged_output(request.out_dir, run_id) as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
@@ -232,13 +238,31 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
         raise ConfigError(f"resource setting refused by DuckDB: {first_line}") from error
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
+def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
+               skipped: dict[str, str]) -> None:
     """Ledger truth (sql/truth), every check (sql/checks), then verdicts (sql/findings.sql)."""
     _create_params(con, settings, as_of)
+    _create_contact_params(con, settings)
     for _, sql in truth_steps():
         con.execute(sql)
-    _run_checks(con)
+    _run_checks(con, skipped)
     con.execute(read_sql("findings.sql"))
+
+
+def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
+    """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
+    skipped: dict[str, str] = {}
+    if settings.max_feed_lag_hours == 0:
+        skipped["STALE_FEED"] = "off: max_feed_lag_hours is 0"
+    if "message_text" not in inputs["send_batch"].columns:
+        skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
+    if not settings.require_opt_out:
+        skipped["MISSING_OPT_OUT"] = f"off: require_opt_out is false (profile {settings.profile})"
+    for table in TABLES:
+        if inputs[table.name].path is None:
+            skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
+    skipped |= dict.fromkeys(settings.disabled_checks, "off: disabled_checks")
+    return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
 
 
 def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
@@ -304,11 +328,35 @@ def _create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: st
     )
 
 
-def _run_checks(con: duckdb.DuckDBPyConnection) -> None:
+def _create_contact_params(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """contact_params (one row) and the term-list pattern macros of the content checks."""
+    start, end = settings.allowed_minutes
+    con.execute(
+        "CREATE OR REPLACE TABLE contact_params AS SELECT "
+        "CAST(? AS VARCHAR) AS profile, CAST(? AS VARCHAR) AS allowed_hours_start, "
+        "CAST(? AS VARCHAR) AS allowed_hours_end, CAST(? AS INTEGER) AS allowed_start_minute, "
+        "CAST(? AS INTEGER) AS allowed_end_minute, CAST(? AS BIGINT) AS max_messages_per_day, "
+        "CAST(? AS BIGINT) AS max_messages_per_7_days, CAST(? AS VARCHAR) AS frequency_scope, "
+        "CAST(? AS BOOLEAN) AS require_opt_out, CAST(? AS VARCHAR) AS phone_country_code, "
+        "CAST(? AS VARCHAR[]) AS restricting_contact_flags",
+        [settings.profile, settings.allowed_hours_start, settings.allowed_hours_end, start, end,
+         settings.max_messages_per_day, settings.max_messages_per_7_days,
+         settings.frequency_scope, settings.require_opt_out, settings.phone_country_code,
+         list(settings.restricting_contact_flags)],
+    )
+    patterns = content_patterns(settings.prohibited_terms, settings.prohibited_term_exceptions,
+                                settings.opt_out_phrases)
+    for name, pattern in patterns.items():
+        # A constant macro, so DuckDB compiles each regular expression once per run.
+        con.execute(f"CREATE OR REPLACE MACRO {name}() AS {quote_literal(pattern)}")
+
+
+def _run_checks(con: duckdb.DuckDBPyConnection, skipped: dict[str, str]) -> None:
     """flag_hits: every check's hits, in one statement so DuckDB can run them together."""
     union = " UNION ALL ".join(
         f"SELECT {quote_literal(check.flag)} AS flag, source_row, detail FROM ({check.sql})"
         for check in load_checks().values()
+        if check.flag not in skipped
     )
     con.execute(f"CREATE OR REPLACE TABLE flag_hits AS {union}")
 

@@ -64,7 +64,11 @@ LABELS_FILE = "labels.csv"
 DROP_FILE = "drop.json"
 LABEL_COLUMNS = ("message_id", "source_row", "verdict", "flags", "overdue_amount",
                  "days_past_due")
-TABLE_NAMES = ("send_batch", "templates", "loans", "installments", "payments", "rules")
+TABLE_NAMES = ("send_batch", "templates", "loans", "installments", "payments", "rules",
+               "send_history", "borrowers", "contact_flags")
+# The tables written case by case (templates and rules are fixed).
+CASE_TABLES = ("send_batch", "loans", "installments", "payments", "send_history", "borrowers",
+               "contact_flags")
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -94,6 +98,18 @@ class Rates:
     unknown_template: float = 0.005
     ledger_invalid: float = 0.01
     rejected: float = 0.01
+    # Contact policy and message content (docs/contact_checks.md). Each mode also makes
+    # near-miss cases that must not be flagged (21:59, an expired flag, +86 written, ...).
+    quiet_hours: float = 0.012
+    frequency: float = 0.008
+    duplicate: float = 0.008
+    restricted: float = 0.01
+    wrong_phone: float = 0.008
+    wrong_name: float = 0.008
+    wrong_text: float = 0.01
+    prohibited: float = 0.008
+    privacy: float = 0.008
+    contact_invalid: float = 0.005
 
     @classmethod
     def zero(cls) -> Rates:
@@ -127,6 +143,16 @@ RATE_HELP: dict[str, str] = {
     "unknown_template": "the template is missing or its row unusable",
     "ledger_invalid": "a malformed loan, installment or payment row",
     "rejected": "a malformed or repeated send_batch row",
+    "quiet_hours": "sent at night local time (21:59/22:00, 07:59/08:00, other zones)",
+    "frequency": "several messages a day to one borrower, with today's history",
+    "duplicate": "the same borrower, loan and template queued again",
+    "restricted": "a contact flag (opted out, dispute, ...) active, expired or not yet",
+    "wrong_phone": "a number not the borrower's (or the same one written +86/0086/-)",
+    "wrong_name": "another name (or the same one spaced or in pinyin)",
+    "wrong_text": "the text states a wrong amount or days (or within tolerance)",
+    "prohibited": "a threat or police/court term (or a harmless look-alike)",
+    "privacy": "an ID or card number or an address in the text (or masked/invalid)",
+    "contact_invalid": "a malformed send_history, borrowers or contact_flags row",
 }
 
 
@@ -208,7 +234,7 @@ class GenerateResult:
             "rows": self.rows,
             "labels": {
                 "file": LABELS_FILE,
-                "settings": "contract defaults",
+                "settings": "contract defaults, profile cn",
                 "verdicts": self.verdicts,
                 "flags": self.flags,
             } if self.labels else None,
@@ -276,7 +302,9 @@ GIVEN = (
 LENDER = "【XX消费金融】"
 # Message wording by kind; {name}, {amount} (with thousands separators), {days}, {due}.
 WORDING = {
-    "reminder": "{lender}{name}您好，您本期账单{amount}元将于{due}到期，请按时还款。",
+    # A reminder states no amount: CONTENT_MISMATCH compares every stated amount with the
+    # overdue amount, which is 0 before the due date.
+    "reminder": "{lender}{name}您好，您的本期账单将于{due}到期，请按时还款。",
     "pre_due": "{lender}{name}您好，您的借款应还金额{amount}元，请立即还款，"
                "逾期将影响您的信用记录。",
     "escalation": "{lender}{name}您好，您的借款已逾期{days}天，欠款{amount}元，"
@@ -284,6 +312,37 @@ WORDING = {
     "collection": "{lender}{name}您好，您的借款已逾期{days}天，应还金额{amount}元，"
                   "请尽快还款，以免影响您的个人信用记录。",
 }
+# Other wordings of a collection message, each stating the amount in another form.
+COLLECTION_VARIANTS = (
+    "{lender}{name}您好，您在我司的借款已逾期{days}天，待还¥{amount}，请今日内还款。",
+    "{lender}尊敬的{name}，截至今日您的账户逾期 {days} 天，欠款 RMB {amount}，请及时处理。",
+    "{lender}{name}您好，您的借款已逾期{days}日，应还￥{amount}，请尽快还款。",
+    "[XX Consumer Finance] Dear {name}, your loan is {days} {day_word} overdue. Amount due: "
+    "RMB {amount}. Please repay today.",
+)
+OPT_OUT_SUFFIXES = ("退订回T", "回复TD退订", "拒收请回复R")
+RESTRICTING_FLAGS = ("opted_out", "dispute_open", "cease_contact", "deceased", "bankruptcy")
+PINYIN_SURNAMES = ("Zhang", "Wang", "Li", "Liu", "Chen", "Yang", "Zhao", "Huang")
+PINYIN_GIVEN = ("Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan Ting")
+# How a text states an amount and days overdue (docs/contact_checks.md, "How text is read").
+AMOUNT_FORMS = ("{a}元", "{a} 元", "¥{a}", "￥{a}", "¥ {a}", "RMB {a}", "RMB{a}", "CNY {a}",
+                "${a}")
+DAYS_FORMS = ("逾期{d}天", "逾期 {d} 天", "逾期{d}日", "{d} {day} overdue", "{d} {day} past due",
+              "overdue by {d} {day}", "overdue for {d} {day}")
+# Threats and impersonation (simplified, traditional, English), and look-alikes that are not.
+THREATS = (
+    "逾期不还将通知您的家人。", "如不还款，我们将联系你的单位并上门催收。", "您已被列入黑名单。",
+    "拒不还款将移交公安机关，并承担刑事责任。", "再不还款将曝光您的通讯录。", "法院传票即将送达。",
+    "逾期不還將上門催收。", "已將您列入黑名單。", "將聯繫你的單位。", "將曝光您的通訊錄。",
+    "法院傳票即將送達。", "須承擔刑事責任。", " Failure to pay may lead to your ARREST.",
+    " We will contact the police.", " A warrant may be issued.",
+)
+HARMLESS = (
+    "因春节办公安排调整，客服时间有变。", "因春節辦公安排調整，客服時間有變。",
+    "如有疑问请联系客服。",
+    "（APP头像曝光度已自动调整）", " See our privacy policy.", " Payments are processed daily.",
+)
+STREETS = ("中山", "人民", "解放", "建设", "和平", "长江", "南京东")
 
 
 # ---------------------------------------------------------------------------------------
@@ -401,11 +460,8 @@ class _Factory:
         return f"LN{created:%Y%m%d}{self.next_id('loan'):07d}"
 
     def borrower(self) -> _Borrower:
-        rng = self.rng
-        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN)
-                                              for _ in range(rng.choice((1, 2, 2))))
-        phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}0000{rng.randint(0, 9999):04d}"
-        return _Borrower(f"BR{self.next_id('borrower'):09d}", name, phone)
+        name = self.name()
+        return _Borrower(f"BR{self.next_id('borrower'):09d}", name, self.phone())
 
     def payment_id(self, when: datetime) -> str:
         return f"PAY{when:%Y%m%d}{self.next_id('payment'):08d}"  # every time is local
@@ -418,8 +474,40 @@ class _Factory:
         return timedelta(minutes=self.rng.randint(lo, hi))
 
     def scheduled(self) -> datetime:
+        """A planned send time inside the allowed hours (08:00-20:59 local); 08:xx local is
+        00:xx UTC. Quiet hours come from the quiet_hours mode."""
         day = self.send_day + timedelta(days=1 if self.rng.random() < 0.03 else 0)
-        return self.at(day, 7, 20).replace(second=0)  # 07:xx local is the day before in UTC
+        return self.at(day, 8, 20).replace(second=0)
+
+    def message_id(self) -> str:
+        return f"SMS{self.batch_day}{self.next_id('message'):08d}"
+
+    def phone(self) -> str:
+        rng = self.rng
+        return f"1{rng.choice('3578')}{rng.randint(0, 9)}0000{rng.randint(0, 9999):04d}"
+
+    def name(self) -> str:
+        rng = self.rng
+        return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN)
+                                              for _ in range(rng.choice((1, 2, 2))))
+
+    def written_phone(self, phone: str) -> str:
+        """The same number as lenders' systems write it: +86, 0086, dashes, spaces."""
+        a, b, c = phone[:3], phone[3:7], phone[7:]
+        return self.rng.choice((f"+86{phone}", f"+86 {a} {b} {c}", f"+86-{a}-{b}-{c}",
+                                f"0086{phone}", f"0086 {a} {b} {c}", f"{a}-{b}-{c}",
+                                f"{a} {b} {c}"))
+
+    def text(self, pattern: str, name: str, amount: Decimal, days: int,
+             due: date | None = None, opt_out: bool | None = None) -> str:
+        """A message text; now and then with an opt-out suffix (as Chinese SMS carry)."""
+        text = pattern.format(lender=LENDER, name=name, amount=f"{amount:,.2f}", days=days,
+                              day_word="day" if days == 1 else "days",
+                              due=f"{due.month}月{due.day}日" if due else "近日")
+        if opt_out if opt_out is not None else self.rng.random() < 0.3:
+            text += (" Reply STOP to opt out." if text.startswith("[")
+                     else self.rng.choice(OPT_OUT_SUFFIXES))
+        return text
 
     def render(self, moment: datetime | None) -> str | None:
         """A timestamp as text in the drop's style (mixed: any of the contract's shapes)."""
@@ -580,11 +668,12 @@ class _Factory:
                 wording: str, stated: tuple[Decimal, int] | None = None,
                 due: date | None = None) -> dict[str, str | None]:
         stated_amount, stated_days = stated or (amount or ZERO, days or 0)
-        text = WORDING[wording].format(
-            lender=LENDER, name=borrower.name, amount=f"{stated_amount:,.2f}",
-            days=stated_days, due=f"{due.month}月{due.day}日" if due else "近日")
+        pattern = WORDING[wording]
+        if wording == "collection" and self.rng.random() < 0.12:
+            pattern = self.rng.choice(COLLECTION_VARIANTS)
+        text = self.text(pattern, borrower.name, stated_amount, stated_days, due)
         return {
-            "message_id": f"SMS{self.batch_day}{self.next_id('message'):08d}",
+            "message_id": self.message_id(),
             "borrower_id": borrower.borrower_id,
             "loan_id": loan_id,
             "phone": borrower.phone,
@@ -649,6 +738,12 @@ class _CaseBuilder:
         # When the case's (first) message is to be sent; loans are built around its date.
         self.s = factory.scheduled()
         self.d_s = self.s.date()
+        # Contact data of the case's borrower: the borrowers rows (None: the usual ones,
+        # made by finish()), time zones they must name, history and contact flags.
+        self.borrower_rows: list[dict[str, str | None]] | None = None
+        self.zones: list[str] = []
+        self.history: list[dict[str, str | None]] = []
+        self.contact_flags: list[dict[str, str | None]] = []
 
     # -- helpers
 
@@ -759,9 +854,11 @@ class _CaseBuilder:
         elif near < 0.06 and message["claimed_days_past_due"] and days > 1:  # a day off
             message["claimed_days_past_due"] = str(days + rng.choice((1, -1)))
         self.add(message)
-        if rng.random() < 0.08:  # the general rule picked it too
+        # The general rule picked it too (its own template: no duplicate; within the
+        # allowed hours and at most 3 messages a borrower: no FREQUENCY_CAP in a clean case).
+        if rng.random() < 0.08 and template != "TPL_COL_GEN" and len(self.messages) < 2:
             r2 = f.rule_runs["RULE_DPD_GEN"]
-            self.add(f.collection(loan, r2, self.s + f.minutes(5, 120), rule="RULE_DPD_GEN",
+            self.add(f.collection(loan, r2, self.s + f.minutes(5, 60), rule="RULE_DPD_GEN",
                                   template="TPL_COL_GEN", claims=f.claims_choice()))
 
     # -- failure modes
@@ -1048,6 +1145,390 @@ class _CaseBuilder:
             message["template_id"] = None
         self.add(message)
 
+    # -- contact policy and message content (docs/contact_checks.md)
+
+    def at_clock(self, day: date, hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.f.tz)
+
+    def mode_quiet_hours(self) -> None:
+        f, rng = self.f, self.rng
+        today, tomorrow = f.send_day, f.send_day + timedelta(days=1)
+        variant = rng.randrange(9)
+        if variant == 0:
+            s = self.at_clock(today, 22, 0)  # the first minute of quiet hours
+        elif variant == 1:
+            s = self.at_clock(today, 21, 59, rng.choice((0, 59)))  # still allowed
+        elif variant == 2:
+            s = self.at_clock(today, rng.randint(22, 23), rng.randint(0, 59))
+        elif variant == 3:
+            s = self.at_clock(tomorrow, 7, 59, rng.choice((0, 59)))  # 23:59 UTC the day before
+        elif variant == 4:
+            s = self.at_clock(tomorrow, 8, 0)  # the first allowed minute
+        elif variant == 5:
+            s = self.at_clock(tomorrow, rng.randint(0, 6), rng.randint(0, 59))
+        elif variant == 6:  # the borrower lives in Xinjiang time (UTC+6): 09:59 is 07:59
+            s = self.at_clock(today, rng.choice((9, 10)), 59 if rng.random() < 0.5 else 0)
+            self.zones = ["Asia/Urumqi"]
+        elif variant == 7:  # in Tokyo (UTC+9): 21:00 Beijing time is 22:00 there
+            s = self.at_clock(today, rng.choice((20, 21)), rng.choice((0, 59)))
+            self.zones = ["Asia/Tokyo"]
+        else:  # two zones on file: outside the window in either holds
+            s = self.at_clock(today, rng.choice((15, 16, 17)), 30)
+            self.zones = ["Asia/Shanghai", rng.choice(("Europe/London", "America/New_York"))]
+        self.s, self.d_s = s, s.date()
+        self.clean_collection()
+
+    def mode_frequency(self) -> None:
+        f, rng = self.f, self.rng
+        r = f.dq_run
+        loans = [self.overdue_loan(r, partial=0.1)[0] for _ in range(rng.choice((1, 2, 2, 3)))]
+        slots = []
+        for loan in loans:
+            template, rule, _ = self.staged(r, self.s, loan)
+            slots += [(loan, template, rule), (loan, "TPL_COL_GEN", "RULE_DPD_GEN")]
+        rng.shuffle(slots)
+        count = min(len(slots), rng.choice((2, 3, 3, 4, 4, 5)))
+        start = self.at_clock(self.d_s, 8, 0)
+        times = sorted(start + f.minutes(0, 12 * 60) for _ in range(count))
+        if count > 1 and rng.random() < 0.2:
+            times[1] = times[0]  # the same minute: the row order decides
+        if rng.random() < 0.15:
+            times[-1] += timedelta(days=1)  # tomorrow's cap, not today's
+        for (loan, template, rule), s in zip(slots, times, strict=False):
+            self.add(f.collection(loan, r, s, rule=rule, template=template))
+        if rng.random() < 0.3:
+            rng.shuffle(self.messages)  # written out of time order
+        if rng.random() < 0.3:  # a reminder too: reminders are not counted
+            loan, k = self.new_loan(-rng.randint(0, 3), f.rule_runs["RULE_REM_D3"], partial=0)
+            self.add(f.message(loan.loan_id, loan.borrower, "TPL_REM_PRE", "RULE_REM_D3",
+                               f.rule_runs["RULE_REM_D3"], times[0] + f.minutes(1, 60), None,
+                               0, "reminder", due=loan.insts[k - 1].due))
+        # Messages already sent today (an earlier wave), some never delivered.
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            loan, template, _ = rng.choice(slots)
+            sent = times[0] - f.minutes(1, 120) if rng.random() < 0.7 else \
+                rng.choice(times)  # at a batch message's very time: it counts (sent <= s)
+            status = rng.choice(("delivered", "delivered", "delivered", "sent", None, "failed",
+                                 "cancelled", "rejected"))
+            self.history.append(self.history_row(
+                loan.loan_id, max(sent, start), rng.choice((template, template,
+                                                            "TPL_REM_PRE")), status))
+
+    def mode_duplicate(self) -> None:
+        f, rng = self.f, self.rng
+        r = f.dq_run
+        loan, _ = self.overdue_loan(r)
+        template, rule, _ = self.staged(r, self.s, loan)
+        first = f.collection(loan, r, self.s, rule=rule, template=template)
+        copy = {**first, "message_id": f.message_id()}
+        variant = rng.randrange(5)
+        if variant == 0:  # queued twice for the same minute: the second row is the copy
+            rows = [first, copy]
+        elif variant == 1:  # re-queued later
+            copy["scheduled_at"] = f.render(self.s + f.minutes(5, 60))
+            rows = [first, copy]
+        elif variant == 2:  # re-queued later but written first: the later one is the copy
+            copy["scheduled_at"] = f.render(self.s + f.minutes(5, 60))
+            rows = [copy, first]
+        elif variant == 3:  # the general rule's template: not the same message
+            rows = [first, f.collection(loan, f.rule_runs["RULE_DPD_GEN"],
+                                        self.s + f.minutes(0, 30), rule="RULE_DPD_GEN",
+                                        template="TPL_COL_GEN")]
+        else:  # the other copy is unreadable (rejected): nothing earlier to duplicate
+            copy["scheduled_at"] = f"{self.s:%Y/%m/%d %H:%M}"
+            rows = [copy, first]
+        if rng.random() < 0.25:
+            rows.append({**first, "message_id": f.message_id()})  # a third time
+        for row in rows:
+            self.add(row)
+
+    def mode_restricted(self) -> None:
+        f, rng = self.f, self.rng
+        self.clean_collection()
+        s = self.s
+
+        def days() -> timedelta:
+            return timedelta(days=rng.randint(1, 120), seconds=rng.randint(0, 86399))
+
+        kind = rng.choice(RESTRICTING_FLAGS)
+        until: datetime | None = None
+        variant = rng.randrange(8)
+        if variant == 0:  # active, open-ended
+            since = s - days()
+        elif variant == 1:  # starts at the very instant of the send: active
+            since = s
+        elif variant == 2:  # ends at the very instant of the send (exclusive): not active
+            since, until = s - days(), s
+        elif variant == 3:  # expired
+            until = s - days()
+            since = until - days()
+        elif variant == 4:  # not yet started
+            since = s + f.minutes(1, 3000)
+        elif variant == 5:  # a complaint is informational
+            kind, since = "complaint_open", s - days()
+        elif variant == 6:  # active until later
+            since, until = s - days(), s + days()
+        else:  # an expired flag and an active one
+            self.contact_flags.append(self.flag_row(kind, s - 2 * days() - days(),
+                                                    s - 2 * days()))
+            since = s - days()
+        self.contact_flags.append(self.flag_row(kind, since, until))
+
+    def mode_wrong_phone(self) -> None:
+        f, rng = self.f, self.rng
+        self.clean_collection()
+        b = self.borrower
+        row = self.borrower_row(b.name, b.phone)
+        rows = [row]
+        variant = rng.randrange(8)
+        if variant == 0:  # a relative's (or an old) number
+            self.set_messages("phone", f.phone())
+        elif variant == 1:  # the second verified number
+            second = f.phone()
+            rows.append(self.borrower_row(None, second, zone=False))
+            self.set_messages("phone", rng.choice((second, f.written_phone(second))))
+        elif variant == 2:  # the same number written internationally or grouped
+            self.set_messages("phone", f.written_phone(b.phone))
+        elif variant == 3:
+            row["phone"] = f.written_phone(b.phone)
+        elif variant == 4:  # no verified number on file: not checked
+            row["phone"] = None
+            self.set_messages("phone", f.phone())
+        elif variant == 5:  # 86 without + or 00 is not international: another number
+            self.set_messages("phone", f"86{b.phone}")
+        elif variant == 6:  # the borrower is not in the borrowers extract: not checked
+            rows = []
+            self.set_messages("phone", f.phone())
+        else:  # two numbers on file, the message to neither
+            rows.append(self.borrower_row(None, f.phone(), zone=False))
+            self.set_messages("phone", f.phone())
+        self.borrower_rows = rows
+
+    def mode_wrong_name(self) -> None:
+        f, rng = self.f, self.rng
+        self.clean_collection()
+        b = self.borrower
+        row = self.borrower_row(b.name, b.phone)
+        rows = [row]
+        variant = rng.randrange(7)
+        spaced = rng.choice((" ", "\u3000", "\u00a0", "  ")).join((b.name[0], b.name[1:]))
+        if variant == 0:  # someone else's name
+            self.set_name(f.name())
+        elif variant == 1:  # the same name with a space (ASCII, ideographic, no-break)
+            self.set_name(spaced)
+        elif variant == 2:  # a romanised name on file, written in another case or spacing
+            latin = f"{rng.choice(PINYIN_SURNAMES)} {rng.choice(PINYIN_GIVEN)}"
+            rows.append(self.borrower_row(latin, None, zone=False))
+            self.set_name(rng.choice((latin.upper(), latin.lower().replace(" ", ""),
+                                      latin.replace(" ", "  "), latin)))
+        elif variant == 3:  # no name in the message: not checked
+            self.set_messages("borrower_name", None)
+        elif variant == 4:  # no name on file: not checked
+            row["name"] = None
+            self.set_name(f.name())
+        elif variant == 5:  # the file has the spaced form
+            row["name"] = spaced
+        else:  # a former name on file too
+            rows.append(self.borrower_row(f.name(), None, zone=False))
+            self.set_name(rng.choice((f.name(), b.name)))
+        self.borrower_rows = rows
+
+    def mode_wrong_text(self) -> None:
+        f, rng = self.f, self.rng
+        r = f.dq_run
+        loan, _ = self.overdue_loan(r)
+        template, rule, _ = self.staged(r, self.s, loan)
+        message = f.collection(loan, r, self.s, rule=rule, template=template)
+        amount, days = _view(loan.insts, loan.pays, r, self.d_s, loan.grace or 0, False)
+        variant = rng.randrange(8)
+        stated_amount, stated_days = amount, days
+        if variant in (0, 5):  # a wrong amount
+            stated_amount = max(ZERO, amount + rng.choice((
+                Decimal("0.02"), Decimal("-0.02"), Decimal("100"), -loan.insts[-1].amount,
+                Decimal(rng.randint(3, 99999)) / 100)))
+        if variant == 1:  # a cent off: within tolerance
+            stated_amount = max(ZERO, amount + rng.choice((CENT, -CENT)))
+        if variant in (2, 5, 6):  # wrong days
+            stated_days = days + rng.choice((2, -2, 30, rng.randint(3, 90)))
+            stated_days = stated_days if stated_days >= 0 else days + 2
+        if variant == 3:  # a day off: within tolerance
+            stated_days = days + rng.choice((1, -1))
+        if variant == 7:  # a wrong amount in another currency form
+            stated_amount = amount + Decimal(rng.randint(1, 5000))
+        amount_text = f"{stated_amount:,.2f}" if rng.random() < 0.6 else f"{stated_amount:.2f}"
+        amount_form = rng.choice(AMOUNT_FORMS).format(a=amount_text)
+        if variant == 4:  # digits that run on are no amount: a reference, not the debt
+            amount_form = f"{amount:,.2f}元（流水号{stated_amount + 7:.2f}7元）"
+        day_word = "day" if stated_days == 1 else "days"
+        days_form = rng.choice(DAYS_FORMS).format(d=stated_days, day=day_word)
+        if days_form[0].isascii():
+            text = (f"[XX Consumer Finance] Dear {self.borrower.name}, your loan is "
+                    f"{days_form}. Amount due: {amount_form}. Please repay today.")
+        else:
+            text = f"{LENDER}{self.borrower.name}您好，您的借款已{days_form}，应还{amount_form}，" \
+                   "请尽快还款。"
+        message["message_text"] = text
+        self.add(message)
+
+    def mode_prohibited(self) -> None:
+        rng = self.rng
+        self.clean_collection()
+        sentence = rng.choice(THREATS if rng.random() < 0.65 else HARMLESS)
+        self.messages[0]["message_text"] = (self.messages[0]["message_text"] or "") + sentence
+
+    def mode_privacy(self) -> None:
+        rng = self.rng
+        self.clean_collection()
+        variant = rng.randrange(9)
+        if variant == 0:
+            sentence = f"您登记的身份证号为{resident_id(rng, valid=True)}。"
+        elif variant == 1:
+            sentence = f"您登记的身份证号为{resident_id(rng, valid=False)}。"
+        elif variant == 2:
+            sentence = f"请向尾号为{card_number(rng, True, '')[-4:]}的银行卡存入款项。"
+        elif variant == 3:
+            sentence = f"还款账户卡号{card_number(rng, True, rng.choice(('', ' ', '-')))}。"
+        elif variant == 4:
+            sentence = f"还款账户卡号{card_number(rng, False, rng.choice(('', ' ', '-')))}。"
+        elif variant == 5:
+            sentence = f"扣款卡****{rng.randint(0, 9999):04d}余额不足。"
+        elif variant == 6:
+            sentence = rng.choice(("我司工作人员将前往", "请携带证件至")) + \
+                f"{rng.choice(STREETS)}{rng.choice(('路', '街', '大道', '巷'))}" \
+                f"{rng.randint(1, 999)}号。"
+        elif variant == 7:
+            sentence = f"您登记的地址为{rng.choice(STREETS)}小区{rng.randint(1, 30)}" \
+                f"{rng.choice(('号楼', '栋'))}{rng.randint(1, 28)}{rng.randint(1, 4):02d}" \
+                f"{rng.choice(('室', '单元'))}。"
+        else:
+            sentence = f" Mail: {rng.randint(1, 9999)} {rng.choice(('Main', 'Oak', 'Park'))} " \
+                f"{rng.choice(('Street', 'St', 'Avenue', 'Rd', 'Blvd'))}."
+        self.messages[0]["message_text"] = (self.messages[0]["message_text"] or "") + sentence
+
+    def mode_contact_invalid(self) -> None:
+        f, rng = self.f, self.rng
+        self.clean_collection()
+        b, s = self.borrower, self.s
+        variant = rng.randrange(6)
+        if variant == 0:  # a time zone that is no IANA name
+            self.borrower_rows = [self.borrower_row(b.name, b.phone)]
+            bad = self.borrower_row(None, None, zone=False)
+            bad["timezone"] = rng.choice(("Beijing", "Asia/Beijing", "UTC+8", "GMT+8",
+                                          "asia/shanghai"))
+            self.borrower_rows.append(bad)
+        elif variant == 1:
+            self.contact_flags.append({**self.flag_row("opted_out", s - timedelta(days=3), None),
+                                       "flag": rng.choice(("OPTED_OUT", "blacklist", "opt-out"))})
+        elif variant == 2:
+            since = rng.choice((None, f"{s:%Y/%m/%d %H:%M}", f"{s:%Y}-02-30 09:00",
+                                f"{s:%Y-%m-%d}"))
+            self.contact_flags.append({**self.flag_row("dispute_open", s, None),
+                                       "since": since})
+        elif variant == 3:
+            self.contact_flags.append({**self.flag_row("cease_contact", s - timedelta(days=9),
+                                                       None),
+                                       "until": rng.choice(("2026-12-01", "31/12/2026 00:00"))})
+        elif variant == 4:
+            loan_id = self.loans[0].loan_id if self.loans else None
+            row = self.history_row(loan_id, s - timedelta(days=2), None, "delivered")
+            column = rng.choice(("sent_at", "loan_id", "message_id"))
+            row[column] = f"{s:%d/%m/%Y} 10:00" if column == "sent_at" else None
+            self.history.append(row)
+        else:  # one history message_id twice
+            loan_id = self.loans[0].loan_id if self.loans else None
+            row = self.history_row(loan_id, s - timedelta(days=3), None, "delivered")
+            self.history += [row, {**row, "sent_at": f.render(s - timedelta(days=2))}]
+        if rng.random() < 0.2:  # and a row that names no borrower (listed, holds nothing)
+            self.contact_flags.append({**self.flag_row("deceased", s - timedelta(days=1), None),
+                                       "borrower_id": None})
+
+    # -- contact rows
+
+    def set_messages(self, column: str, value: str | None) -> None:
+        for message in self.messages:
+            if message["borrower_id"] == self.borrower.borrower_id:
+                message[column] = value
+
+    def set_name(self, name: str) -> None:
+        """The messages name (and greet) someone as `name`."""
+        for message in self.messages:
+            message["message_text"] = (message["message_text"] or "").replace(
+                self.borrower.name, name, 1)
+        self.set_messages("borrower_name", name)
+
+    def borrower_row(self, name: str | None, phone: str | None,
+                     zone: bool = True) -> dict[str, str | None]:
+        return {"borrower_id": self.borrower.borrower_id, "name": name, "phone": phone,
+                "timezone": self.zone() if zone else None}
+
+    def zone(self) -> str | None:
+        u = self.rng.random()
+        if u < 0.1:
+            return "Asia/Shanghai"
+        if u < 0.13:
+            return self.rng.choice(("Asia/Hong_Kong", "Asia/Taipei"))  # the same clock
+        return None
+
+    def history_row(self, loan_id: str | None, sent: datetime, template: str | None,
+                    status: str | None) -> dict[str, str | None]:
+        f = self.f
+        return {"message_id": f"HS{sent:%Y%m%d}{f.next_id('history'):08d}",
+                "borrower_id": self.borrower.borrower_id, "loan_id": loan_id,
+                "phone": self.borrower.phone, "template_id": template,
+                "sent_at": f.render(sent), "status": status}
+
+    def flag_row(self, flag: str, since: datetime,
+                 until: datetime | None) -> dict[str, str | None]:
+        return {"borrower_id": self.borrower.borrower_id, "flag": flag,
+                "since": self.f.render(since), "until": self.f.render(until)}
+
+    def contact_tables(self) -> dict[str, list[dict[str, str | None]]]:
+        """The borrower's rows in send_history, borrowers and contact_flags: what the mode
+        made, plus the usual ones (earlier messages, the CRM record, an old flag)."""
+        f, rng, b = self.f, self.rng, self.borrower
+        rows = self.borrower_rows
+        if rows is None:
+            rows = []
+            if self.zones or rng.random() >= 0.06:  # some borrowers are not in the extract
+                phone = b.phone if rng.random() < 0.9 else f.written_phone(b.phone)
+                rows.append(self.borrower_row(b.name, phone))
+                if rng.random() < 0.08:  # a second verified number
+                    rows.append(self.borrower_row(None, f.phone(), zone=False))
+                if rng.random() < 0.04:  # a romanised name too
+                    rows.append(self.borrower_row(
+                        f"{rng.choice(PINYIN_SURNAMES)} {rng.choice(PINYIN_GIVEN)}", None,
+                        zone=False))
+            if self.zones:  # the zones the quiet_hours mode needs, on rows of their own
+                rows[0]["timezone"] = self.zones[0]
+                rows += [{**self.borrower_row(None, None, zone=False), "timezone": zone}
+                         for zone in self.zones[1:]]
+        history = list(self.history)
+        if self.loans and rng.random() < 0.1:  # texted daily on one loan (a 7-day cap's
+            loan = rng.choice(self.loans)     # 7th and 8th), some exactly 7 x 24 h before s
+            clock = self.s if rng.random() < 0.5 else None
+            for back in range(1, rng.randint(4, 9)):
+                day = self.d_s - timedelta(days=back)
+                sent = self.at_clock(day, clock.hour, clock.minute) if clock else \
+                    self.at_clock(day, rng.randint(9, 20), rng.randint(0, 59))
+                history.append(self.history_row(loan.loan_id, sent, "TPL_COL_GEN", rng.choice(
+                    ("delivered", "delivered", "delivered", "delivered", "sent", "failed"))))
+        elif self.loans and rng.random() < 0.5:  # messages on earlier days
+            for _ in range(rng.randint(1, 4)):
+                loan = rng.choice(self.loans)
+                sent = self.at_clock(self.d_s - timedelta(days=rng.randint(1, 20)),
+                                     rng.randint(9, 20), rng.randint(0, 59))
+                template = "TPL_REM_PRE" if loan.status == "closed" else \
+                    rng.choice(("TPL_COL_M1", "TPL_COL_GEN", "TPL_COL_M2", "TPL_REM_PRE"))
+                history.append(self.history_row(loan.loan_id, sent, template, rng.choice((
+                    "delivered", "delivered", "delivered", "sent", None, "failed"))))
+        flags = list(self.contact_flags)
+        if rng.random() < 0.03:  # a complaint on file, or a flag that has expired
+            until = self.s - timedelta(days=rng.randint(1, 30))
+            flags.append(self.flag_row("complaint_open", until, None) if rng.random() < 0.5
+                         else self.flag_row(rng.choice(RESTRICTING_FLAGS),
+                                            until - timedelta(days=20), until))
+        return {"send_history": history, "borrowers": rows, "contact_flags": flags}
+
     # -- rendering
 
     def payment_row(self, loan: _Loan, pay: _Pay) -> dict[str, str | None]:
@@ -1062,7 +1543,8 @@ class _CaseBuilder:
 
     def finish(self) -> _Case:
         tables: dict[str, list[dict[str, str | None]]] = {
-            "send_batch": self.messages, "loans": [], "installments": [], "payments": []}
+            "send_batch": self.messages, "loans": [], "installments": [], "payments": [],
+            **self.contact_tables()}
         render = self.f.render
         for loan in self.loans:
             tables["loans"].append({
@@ -1086,6 +1568,45 @@ class _CaseBuilder:
         for apply in self.edits:
             apply(tables)
         return _Case(tables, len(self.messages), len(tables["loans"]))
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def resident_id(rng: random.Random, valid: bool) -> str:
+    """An 18-character resident ID (area, birth date, sequence, check character); an invalid
+    one has a wrong check character and no digit run that passes the Luhn check either."""
+    while True:
+        birth = date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000))
+        body = (rng.choice(("110105", "310104", "440305", "330106", "510107"))
+                + f"{birth:%Y%m%d}{rng.randint(1, 999):03d}")
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS,
+                                                             strict=True)) % 11]
+        if valid:
+            return body + check
+        wrong = rng.choice([c for c in "0123456789X" if c != check])
+        run = body if wrong == "X" else body + wrong
+        if not _luhn_ok(run):
+            return body + wrong
+
+
+def card_number(rng: random.Random, valid: bool, separator: str) -> str:
+    """A 16-digit bank card number, Luhn-valid or not, in groups of four."""
+    body = rng.choice(("622202", "621700", "436742", "622848")) + \
+        "".join(str(rng.randint(0, 9)) for _ in range(9))
+    check = next(d for d in "0123456789" if _luhn_ok(body + d))
+    if not valid:
+        check = str((int(check) + rng.randint(1, 9)) % 10)
+    digits = body + check
+    return separator.join(digits[i:i + 4] for i in range(0, 16, 4))
 
 
 def _edit(rows: list[dict[str, str | None]], loan_id: str, index: int, column: str,
@@ -1219,7 +1740,7 @@ def _parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
     stamp = {"offset": "TIMESTAMPTZ", "utc": "TIMESTAMPTZ", "naive": "TIMESTAMP"}.get(style,
                                                                                     "VARCHAR")
     kinds = {"amount": "DECIMAL(18, 2)", "integer": "INTEGER", "date": "DATE",
-             "timestamp": stamp, "text": "VARCHAR"}
+             "timestamp": stamp, "text": "VARCHAR", "timezone": "VARCHAR"}
     malformed_text = set()
     if rates.rejected > 0:
         malformed_text |= {("send_batch", "scheduled_at"),
@@ -1227,6 +1748,11 @@ def _parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
     if rates.ledger_invalid > 0:
         malformed_text |= {("installments", "due_date"), ("payments", "paid_at"),
                            ("loans", "grace_days")}
+    if rates.contact_invalid > 0:
+        malformed_text |= {("send_history", "sent_at"), ("contact_flags", "since"),
+                           ("contact_flags", "until")}
+    if rates.duplicate > 0:  # an unreadable copy of a message
+        malformed_text.add(("send_batch", "scheduled_at"))
     return {
         name: {c.name: "VARCHAR" if (name, c.name) in malformed_text else kinds[c.kind]
                for c in TABLES_BY_NAME[name].columns}
@@ -1399,7 +1925,7 @@ def _write_chunks(factory: _Factory, writer: _CsvTables, messages: int, chunk_lo
 
     remaining = messages
     while remaining:
-        chunk: Chunk = {"send_batch": [], "loans": [], "installments": [], "payments": []}
+        chunk: Chunk = {name: [] for name in CASE_TABLES}
         loans = 0
         while remaining and loans < chunk_loans:
             case = factory.case(remaining)

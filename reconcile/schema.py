@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-ValueKind = Literal["text", "amount", "integer", "date", "timestamp"]
+ValueKind = Literal["text", "amount", "integer", "date", "timestamp", "timezone"]
 
 # What a value must look like, in the words of an error message: "'3.5' is not an integer".
 KIND_NOUN: dict[str, str] = {
@@ -17,6 +17,7 @@ KIND_NOUN: dict[str, str] = {
     "integer": "an integer",
     "date": "a date (YYYY-MM-DD)",
     "timestamp": "a timestamp",
+    "timezone": "a known IANA time zone",
 }
 
 
@@ -40,6 +41,10 @@ class Table:
     unique_key: tuple[str, ...] = ()
     # The loan a row belongs to, so an unusable row can be charged to its loan's ledger.
     loan_column: str | None = None
+    # The borrower a row of a contact table concerns, for CONTACT_DATA_INVALID.
+    borrower_column: str | None = None
+    # Flags that cannot be evaluated when an optional table is absent.
+    needed_by: tuple[str, ...] = ()
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -57,6 +62,9 @@ TEMPLATE_KINDS = ("reminder", "collection", "escalation")
 LOAN_STATUSES = ("active", "closed")
 PAYMENT_STATUSES = ("settled", "pending", "reversed", "failed")
 RULE_CATEGORIES = ("delinquency", "risk_control", "reminder")
+CONTACT_FLAG_KINDS = (
+    "opted_out", "dispute_open", "cease_contact", "deceased", "bankruptcy", "complaint_open",
+)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -133,6 +141,47 @@ TABLES: tuple[Table, ...] = (
         required=False,
         unique_key=("rule_id",),
     ),
+    # Contact-policy inputs (issue #5, docs/contact_checks.md): all optional.
+    Table(
+        "send_history",
+        (
+            _required("message_id"),
+            _required("borrower_id"),
+            _required("loan_id"),
+            _required("sent_at", "timestamp"),
+            Column("phone"),
+            Column("template_id"),
+            Column("status"),
+        ),
+        required=False,
+        unique_key=("message_id",),
+        borrower_column="borrower_id",
+        needed_by=("FREQUENCY_CAP",),
+    ),
+    Table(
+        "borrowers",
+        (
+            _required("borrower_id"),
+            Column("name"),
+            Column("phone"),
+            Column("timezone", "timezone"),
+        ),
+        required=False,
+        borrower_column="borrower_id",
+        needed_by=("THIRD_PARTY_RECIPIENT", "NAME_MISMATCH"),
+    ),
+    Table(
+        "contact_flags",
+        (
+            _required("borrower_id"),
+            _required("flag", allowed=CONTACT_FLAG_KINDS),
+            _required("since", "timestamp"),
+            Column("until", "timestamp"),
+        ),
+        required=False,
+        borrower_column="borrower_id",
+        needed_by=("CONTACT_RESTRICTED",),
+    ),
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
@@ -150,6 +199,26 @@ FLAGS: tuple[str, ...] = (
     "LEDGER_INVALID",
     # reconcile's own, beyond the contract: the ledger feed itself is behind (off by default).
     "STALE_FEED",
+    # Contact policy and message content (issue #5, docs/contact_checks.md).
+    "QUIET_HOURS",
+    "FREQUENCY_CAP",
+    "DUPLICATE_IN_BATCH",
+    "CONTACT_RESTRICTED",
+    "THIRD_PARTY_RECIPIENT",
+    "NAME_MISMATCH",
+    "CONTENT_MISMATCH",
+    "PROHIBITED_CONTENT",
+    "PRIVACY_LEAK",
+    "MISSING_OPT_OUT",
+    "CONTACT_DATA_INVALID",
+)
+
+# The contact-policy and content flags (issue #5), beyond the contract's ledger flags.
+CONTACT_POLICY_FLAGS: tuple[str, ...] = FLAGS[FLAGS.index("QUIET_HOURS"):]
+
+# Flags that read send_batch.message_text: skipped when the column is absent.
+CONTENT_FLAGS: tuple[str, ...] = (
+    "CONTENT_MISMATCH", "PROHIBITED_CONTENT", "PRIVACY_LEAK", "MISSING_OPT_OUT",
 )
 
 # Verdicts a flag can map to, mildest first: a message takes the severest of its flags'.
@@ -168,6 +237,17 @@ DEFAULT_VERDICT_POLICY: dict[str, str] = {
     "UNKNOWN_TEMPLATE": "hold",
     "LEDGER_INVALID": "hold",
     "STALE_FEED": "hold",
+    "QUIET_HOURS": "hold",
+    "FREQUENCY_CAP": "hold",
+    "DUPLICATE_IN_BATCH": "block",
+    "CONTACT_RESTRICTED": "block",
+    "THIRD_PARTY_RECIPIENT": "block",
+    "NAME_MISMATCH": "block",
+    "CONTENT_MISMATCH": "hold",
+    "PROHIBITED_CONTENT": "block",
+    "PRIVACY_LEAK": "block",
+    "MISSING_OPT_OUT": "hold",
+    "CONTACT_DATA_INVALID": "hold",
 }
 
 # Columns of findings.csv / findings.parquet, in order; the first six are the contract's.

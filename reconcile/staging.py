@@ -21,6 +21,7 @@ SQL_TYPE = {
     "integer": "BIGINT",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
+    "timezone": "VARCHAR",
 }
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT", "HUGEINT"}
@@ -33,7 +34,9 @@ _QUOTED_LENGTH = 40
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The parsers of staged input, and the readers of phones, names and message text."""
     con.execute(read_sql("staging/macros.sql"))
+    con.execute(read_sql("content/macros.sql"))
 
 
 def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str) -> None:
@@ -162,15 +165,21 @@ def _key_problem(table: Table) -> tuple[str, str]:
 def create_input_issues(
     con: duckdb.DuckDBPyConnection, tables: list[Table], sources: dict[str, InputFile]
 ) -> None:
-    """input_issues: every unusable row of the reference tables, with the loan it concerns."""
+    """input_issues: every unusable row of the reference tables, with the loan or borrower
+    it concerns."""
     selects = [
         f"SELECT {quote_literal(t.name)} AS table_name, "
         f"{quote_literal(sources[t.name].file_name)} AS file_name, source_row, "
-        f"{quote_identifier(t.loan_column) if t.loan_column else 'CAST(NULL AS VARCHAR)'} "
-        f"AS loan_id, problem FROM {t.name} WHERE problem IS NOT NULL"
+        f"{_optional_column(t.loan_column)} AS loan_id, "
+        f"{_optional_column(t.borrower_column)} AS borrower_id, "
+        f"problem FROM {t.name} WHERE problem IS NOT NULL"
         for t in tables
     ]
     con.execute(
         "CREATE OR REPLACE TABLE input_issues AS " + " UNION ALL ".join(selects)
         + " ORDER BY table_name, source_row"
     )
+
+
+def _optional_column(name: str | None) -> str:
+    return quote_identifier(name) if name else "CAST(NULL AS VARCHAR)"

@@ -22,6 +22,29 @@ def rewrite_csv(source: Path, target: Path, change: dict[int, dict[str, str]],
     return target
 
 
+def read_tables(drop: Path, names: tuple[str, ...]) -> dict[str, list[dict[str, str | None]]]:
+    """The CSV tables of a drop as the oracle reads them: text, an empty cell None."""
+    tables = {}
+    for name in names:
+        with (drop / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+            tables[name] = [{k: (v if v != "" else None) for k, v in row.items()}
+                            for row in csv.DictReader(handle)]
+    return tables
+
+
+def write_labels(findings: list[Any], target: Path) -> Path:
+    """labels.csv (the generator's columns) from the oracle's findings, in source order."""
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(("message_id", "source_row", "verdict", "flags", "overdue_amount",
+                         "days_past_due"))
+        for row, f in enumerate(findings, start=1):
+            writer.writerow((f.message_id, row, f.verdict, ";".join(f.flags),
+                             "" if f.overdue_amount is None else f"{f.overdue_amount:.2f}",
+                             "" if f.days_past_due is None else f.days_past_due))
+    return target
+
+
 def _table_rows(drop: Path, table: str, column: str, value: str) -> list[dict[str, object]]:
     """Rows of one table of a drop (CSV or Parquet) whose column equals value, as text."""
     import duckdb

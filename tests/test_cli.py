@@ -193,6 +193,13 @@ def test_config_with_every_setting(data_dir: Path, tmp_path: Path) -> None:
     config.write_text(
         'timezone = "UTC"\ngrace_days = 3\nmin_overdue_amount = "1.00"\n'
         "amount_tolerance = 0.05\ndpd_tolerance = 2\nmax_rule_age_hours = 12.5\n"
+        # In UTC the messages are scheduled at 01:00: inside this window, so no QUIET_HOURS.
+        'profile = "us_reg_f"\nallowed_hours_start = "00:30"\nallowed_hours_end = "24:00"\n'
+        "max_messages_per_day = 2\nmax_messages_per_7_days = 9\n"
+        'frequency_scope = "borrower"\nrequire_opt_out = false\nphone_country_code = "44"\n'
+        'restricting_contact_flags = ["deceased"]\nprohibited_terms = ["bailiff"]\n'
+        'prohibited_term_exceptions = ["bailiffs act"]\nopt_out_phrases = ["stop"]\n'
+        'disabled_checks = ["NAME_MISMATCH"]\n'
         '[verdicts]\nUNKNOWN_LOAN = "hold"\n', encoding="utf-8")
     result = run_cli(data_dir, tmp_path / "out", "--config", config, "-q")
     assert result.exit_code == EXIT_OK, result.output
@@ -202,6 +209,15 @@ def test_config_with_every_setting(data_dir: Path, tmp_path: Path) -> None:
     assert settings["min_overdue_amount"] == "1.00" and settings["amount_tolerance"] == "0.05"
     assert settings["dpd_tolerance"] == 2 and settings["max_rule_age_hours"] == "12.5"
     assert settings["verdicts"]["UNKNOWN_LOAN"] == "hold"
+    assert settings["profile"] == "us_reg_f" and settings["frequency_scope"] == "borrower"
+    assert (settings["allowed_hours_start"], settings["allowed_hours_end"]) == ("00:30", "24:00")
+    assert (settings["max_messages_per_day"], settings["max_messages_per_7_days"]) == (2, 9)
+    assert settings["require_opt_out"] is False and settings["phone_country_code"] == "44"
+    assert settings["restricting_contact_flags"] == ["deceased"]
+    assert settings["prohibited_terms"] == ["bailiff"]
+    assert settings["prohibited_term_exceptions"] == ["bailiffs act"]
+    assert settings["opt_out_phrases"] == ["stop"]
+    assert summary["skipped_checks"]["NAME_MISMATCH"] == "off: disabled_checks"
     assert summary["verdicts"] == {"send": 1, "hold": 1, "block": 1, "rejected": 1}
 
 

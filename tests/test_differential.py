@@ -12,13 +12,15 @@ and prints the message, its loan's ledger rows and both answers.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from drops import invoke
-from generated import explain, rewrite_csv
+from generated import explain, read_tables, rewrite_csv, write_labels
 
-from reconcile.generator import Rates, generate
+from reconcile.generator import TABLE_NAMES, Rates, generate
+from reconcile.reference import Settings, reference
 from reconcile.verify import verify
 
 STYLES = ("offset", "utc", "naive", "mixed")
@@ -50,6 +52,31 @@ def test_engine_agrees_with_the_reference_on_every_message(
         pytest.fail(f"engine and reference disagree on {result.disagreeing} of {messages} "
                     f"messages (seed {seed}, {style}, as of {recorded}, {file_format}); "
                     f"first {len(result.disagreements)}:\n\n{shown}", pytrace=False)
+
+
+@pytest.mark.parametrize("seed, style", [(131, "offset"), (132, "mixed")])
+def test_engine_agrees_with_the_reference_under_the_us_reg_f_profile(
+        tmp_path: Path, seed: int, style: str) -> None:
+    """The other policy profile: 08:00-21:00, 7 messages in 7 x 24 h per loan, opt-out
+    required, country code 1. The oracle labels the drop with the same profile."""
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    generated = generate(drop, 2500, seed, timestamp_style=style, labels=False)
+    settings = Settings.for_profile("us_reg_f")
+    findings = reference(read_tables(drop, TABLE_NAMES), datetime.fromisoformat(generated.as_of),
+                         settings)
+    labels = write_labels(findings, tmp_path / "labels.csv")
+    config = tmp_path / "reconcile.toml"
+    config.write_text('profile = "us_reg_f"\n', encoding="utf-8")
+    run = invoke("run", drop, "--out", out, "--as-of", generated.as_of, "--config", config, "-q")
+    assert run.exit_code == 0, run.output
+    for flag in ("FREQUENCY_CAP", "MISSING_OPT_OUT", "QUIET_HOURS", "THIRD_PARTY_RECIPIENT"):
+        assert any(flag in f.flags for f in findings), flag
+    result = verify(labels, out / "findings.csv", show=10)
+    if not result.ok:
+        shown = "\n\n".join(explain(drop, out, d) for d in result.disagreements)
+        pytest.fail(f"engine and reference disagree under us_reg_f on {result.disagreeing} "
+                    f"messages (seed {seed}); first {len(result.disagreements)}:\n\n{shown}",
+                    pytrace=False)
 
 
 def test_a_disagreement_is_shown_with_its_message_ledger_and_both_answers(

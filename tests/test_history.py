@@ -24,14 +24,15 @@ AS_OF = "2026-11-23T02:00:00+08:00"
 
 
 def small_drop(messages: int = 4) -> Drop:
-    """One overdue loan (send) and one paid loan (block), messages alternating between them."""
-    drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
-    drop.loan("L2", "B2").installment("L2", 1, "2026-11-01", "80.00").payment("P1", "L2", "80.00")
+    """One message per borrower and loan, alternating between an overdue loan (send) and a
+    paid one (block)."""
+    drop = Drop()
     for number in range(messages):
+        loan, borrower = f"L{number}", f"B{number}"
+        drop.loan(loan, borrower).installment(loan, 1, "2026-11-01", "100.00")
         if number % 2:
-            drop.message(f"M{number}", loan_id="L2", borrower_id="B2")
-        else:
-            drop.message(f"M{number}")
+            drop.payment(f"P{number}", loan, "100.00")
+        drop.message(f"M{number}", loan_id=loan, borrower_id=borrower)
     return drop
 
 

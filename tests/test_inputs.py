@@ -16,7 +16,8 @@ AS_OF = "2026-11-23T02:00:00+08:00"
 
 def good_drop() -> Drop:
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
-    return drop.message("M1").message("M2")
+    # Two templates: the same borrower, loan and template twice would be DUPLICATE_IN_BATCH.
+    return drop.message("M1").message("M2", template_id="T_REM")
 
 
 def run_folder(data_dir: Path, tmp_path: Path) -> tuple[int, str]:

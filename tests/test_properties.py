@@ -561,9 +561,10 @@ def test_reference_local_midnight_decides_the_day() -> None:
     just_before = only(ledger_drop().message("M1", scheduled_at="2026-11-20T15:59:59Z"))
     just_after = only(ledger_drop().message("M1", scheduled_at="2026-11-20T16:00:00Z"))
     naive = only(ledger_drop().message("M1", scheduled_at="2026-11-21 00:00"))
-    assert just_before.flags == ["NOT_OVERDUE"]  # 11-20 23:59:59 in Shanghai
+    # Both are at night in Shanghai, so QUIET_HOURS holds as well; only the day differs.
+    assert just_before.flags == ["NOT_OVERDUE", "QUIET_HOURS"]  # 11-20 23:59:59
     assert (just_after.flags, just_after.overdue_amount, just_after.days_past_due) == (
-        [], Decimal("50.00"), 1)
+        ["QUIET_HOURS"], Decimal("50.00"), 1)
     assert (naive.overdue_amount, naive.days_past_due) == (Decimal("50.00"), 1)
     in_utc = only(ledger_drop().message("M1", scheduled_at="2026-11-20T16:00:00Z"),
                   run=Settings(timezone="UTC"))
@@ -791,7 +792,7 @@ def _shape_drop() -> tuple[Drop, dict[tuple[str, str], str]]:
 @pytest.fixture(scope="module")
 def shape_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Drop, dict, dict]:
     drop, where = _shape_drop()
-    findings = run_drop(drop, tmp_path_factory.mktemp("shapes"))
+    findings = run_drop(drop, tmp_path_factory.mktemp("shapes"), ledger_only=False)
     oracle = {f.message_id: f for f in reference(drop, AS_OF)}
     return drop, where, {"engine": findings, "oracle": oracle}
 
@@ -815,7 +816,7 @@ def test_huge_grace_days_does_not_fail_the_run(tmp_path: Path, grace_days: str) 
     drop = ledger_drop().loan("L2", "B1", "active", grace_days)
     drop.installment("L2", 1, "2026-11-10", "100.00")
     drop.message("M1").message("M2", loan_id="L2")
-    findings = run_drop(drop, tmp_path)
+    findings = run_drop(drop, tmp_path, ledger_only=False)
     for finding in reference(drop, AS_OF):
         assert {k: findings[finding.message_id][k] for k in ("verdict", "flags")} == {
             "verdict": finding.verdict, "flags": ";".join(finding.flags)}

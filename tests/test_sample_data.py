@@ -1,14 +1,16 @@
 """The shipped sample drop (`sample_data/`) against its hand-worked expectations.
 
-`sample_data/expected_findings.csv` was worked out by hand from CONTRACT.md (the story of
-each tricky row is in `sample_data/README.md`); these tests run `reconcile run` on the drop
-and compare every row, the four split files and the summary with it.
+`sample_data/expected_findings.csv` was worked out by hand from CONTRACT.md and
+docs/contact_checks.md (the story of each tricky row is in `sample_data/README.md`); these
+tests run `reconcile run` on the drop and compare every row, the four split files and the
+summary with it.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,14 +19,16 @@ from typing import Any
 import pytest
 from drops import invoke, read_csv_rows
 
+from reconcile.schema import FLAGS
+
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 AS_OF = "2026-11-23T01:30:00+08:00"
 
-# CONTRACT §3, in the order of the flag table.
-FLAGS = [
-    "NOT_OVERDUE", "PRE_DUE_TARGETING", "STALE_DATA", "RULE_MISMATCH", "PAYMENT_PENDING",
-    "UNKNOWN_LOAN", "BORROWER_MISMATCH", "UNKNOWN_TEMPLATE", "LEDGER_INVALID",
-]
+# Flags the default run cannot show: STALE_FEED needs --max-feed-lag-hours, MISSING_OPT_OUT
+# needs require_opt_out (profile us_reg_f); the latter has its own test below.
+NOT_IN_DEFAULT_RUN = {"STALE_FEED", "MISSING_OPT_OUT"}
+# Rows whose text carries an opt-out instruction ("回T退订"): sample_data/README.md.
+OPT_OUT_ROWS = {71}
 VERDICTS = ["send", "hold", "block", "rejected"]
 COMPARED = ["verdict", "flags", "overdue_amount", "days_past_due"]
 
@@ -84,15 +88,27 @@ def test_expected_file_covers_every_input_row_once() -> None:
     assert [row["message_id"] for row in expected] == ids
 
 
-def test_expected_file_uses_every_contract_flag_in_contract_order() -> None:
+def test_expected_file_uses_every_flag_in_flag_order() -> None:
     counts: Counter[str] = Counter()
     for row in _expected():
         flags = [f for f in row["flags"].split(";") if f]
         assert flags == sorted(flags, key=FLAGS.index), row
         counts.update(flags)
-    missing = [flag for flag in FLAGS if counts[flag] == 0]
+    missing = [flag for flag in FLAGS if counts[flag] == 0 and flag not in NOT_IN_DEFAULT_RUN]
     assert not missing, f"flags never exercised by the sample: {missing}"
+    assert not [flag for flag in NOT_IN_DEFAULT_RUN if counts[flag]]
     assert {row["verdict"] for row in _expected()} == set(VERDICTS)
+
+
+def test_readme_states_the_expected_totals() -> None:
+    expected = _expected()
+    verdicts = Counter(row["verdict"] for row in expected)
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"Expected: \*\*(\d+) send, (\d+) hold, (\d+) block, (\d+) rejected\*\*",
+                       text)
+    assert stated, "sample_data/README.md must state the expected verdict counts"
+    assert [int(n) for n in stated.groups()] == [verdicts[v] for v in VERDICTS]
+    assert f"{len(expected)} messages" in text
 
 
 def test_findings_match_hand_worked_expectations(out_dir: Path) -> None:
@@ -140,5 +156,30 @@ def test_summary_counts_match_expected(out_dir: Path) -> None:
     want_verdicts = Counter(row["verdict"] for row in expected)
     want_flags = Counter(f for row in expected for f in row["flags"].split(";") if f)
     assert summary["verdicts"] == {v: want_verdicts[v] for v in VERDICTS}
-    # STALE_FEED is reconcile's own flag, off unless --max-feed-lag-hours is given.
-    assert summary["flags"] == {**{f: want_flags[f] for f in FLAGS}, "STALE_FEED": 0}
+    # STALE_FEED and MISSING_OPT_OUT are off by default: counted 0, listed as skipped.
+    assert summary["flags"] == {f: want_flags[f] for f in FLAGS}
+    assert set(summary["skipped_checks"]) == NOT_IN_DEFAULT_RUN
+    assert summary["messages"] == len(expected)
+
+
+def test_opt_out_required_holds_every_readable_text_without_one(tmp_path: Path) -> None:
+    """`require_opt_out = true` (on in profile us_reg_f) adds MISSING_OPT_OUT to every
+    readable message except those whose text says 回T退订; nothing else changes."""
+    config = tmp_path / "opt_out.toml"
+    config.write_text("require_opt_out = true\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("run", SAMPLE, "--out", out, "--as-of", AS_OF, "--config", config)
+    assert result.exit_code == 0, result.output
+    got = {int(r["source_row"]): r for r in read_csv_rows(out / "findings.csv")}
+    differing = []
+    for exp in _expected():
+        n = int(exp["source_row"])
+        flags = [f for f in exp["flags"].split(";") if f]
+        verdict = exp["verdict"]
+        if verdict != "rejected" and n not in OPT_OUT_ROWS:
+            flags.append("MISSING_OPT_OUT")
+            verdict = "block" if verdict == "block" else "hold"
+        want = (verdict, ";".join(sorted(flags, key=FLAGS.index)))
+        if (got[n]["verdict"], got[n]["flags"]) != want:
+            differing.append(f"row {n}: expected {want} got {(got[n]['verdict'], got[n]['flags'])}")
+    assert not differing, differing

@@ -33,5 +33,9 @@ CREATE OR REPLACE MACRO parse_timestamp(txt, tz) AS
         ELSE timezone(tz, TRY_CAST(trim(txt) AS TIMESTAMP))
     END;
 
+-- An IANA zone name DuckDB (ICU) knows, e.g. Asia/Shanghai; anything else is NULL.
+CREATE OR REPLACE MACRO parse_timezone(txt) AS
+    CASE WHEN trim(txt) IN (SELECT name FROM pg_timezone_names()) THEN trim(txt) END;
+
 -- A bad value as an error message quotes it: trimmed, at most n characters, in quotes.
 CREATE OR REPLACE MACRO quote_value(txt, n) AS '''' || left(trim(txt), n) || '''';

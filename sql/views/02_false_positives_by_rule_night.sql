@@ -14,7 +14,8 @@
 --   sent, held, blocked, rejected   messages by verdict
 --   false_positives           held + blocked
 --   false_positive_rate       DECIMAL(5,4): false_positives / messages
---   not_overdue … stale_feed  messages carrying each flag (one column per flag, lower case)
+--   not_overdue … contact_data_invalid  messages carrying each flag (one column per
+--                             flag, lower case, in the order of reconcile/schema.py FLAGS)
 CREATE OR REPLACE VIEW false_positives_by_rule_night AS
 SELECT
     r.night,
@@ -39,7 +40,18 @@ SELECT
     count(*) FILTER (WHERE list_contains(f.flags, 'BORROWER_MISMATCH')) AS borrower_mismatch,
     count(*) FILTER (WHERE list_contains(f.flags, 'UNKNOWN_TEMPLATE')) AS unknown_template,
     count(*) FILTER (WHERE list_contains(f.flags, 'LEDGER_INVALID')) AS ledger_invalid,
-    count(*) FILTER (WHERE list_contains(f.flags, 'STALE_FEED')) AS stale_feed
+    count(*) FILTER (WHERE list_contains(f.flags, 'STALE_FEED')) AS stale_feed,
+    count(*) FILTER (WHERE list_contains(f.flags, 'QUIET_HOURS')) AS quiet_hours,
+    count(*) FILTER (WHERE list_contains(f.flags, 'FREQUENCY_CAP')) AS frequency_cap,
+    count(*) FILTER (WHERE list_contains(f.flags, 'DUPLICATE_IN_BATCH')) AS duplicate_in_batch,
+    count(*) FILTER (WHERE list_contains(f.flags, 'CONTACT_RESTRICTED')) AS contact_restricted,
+    count(*) FILTER (WHERE list_contains(f.flags, 'THIRD_PARTY_RECIPIENT')) AS third_party_recipient,
+    count(*) FILTER (WHERE list_contains(f.flags, 'NAME_MISMATCH')) AS name_mismatch,
+    count(*) FILTER (WHERE list_contains(f.flags, 'CONTENT_MISMATCH')) AS content_mismatch,
+    count(*) FILTER (WHERE list_contains(f.flags, 'PROHIBITED_CONTENT')) AS prohibited_content,
+    count(*) FILTER (WHERE list_contains(f.flags, 'PRIVACY_LEAK')) AS privacy_leak,
+    count(*) FILTER (WHERE list_contains(f.flags, 'MISSING_OPT_OUT')) AS missing_opt_out,
+    count(*) FILTER (WHERE list_contains(f.flags, 'CONTACT_DATA_INVALID')) AS contact_data_invalid
 FROM findings AS f
 JOIN runs_by_night AS r USING (run_id)
 WHERE r.is_latest

@@ -42,7 +42,18 @@ measures (position, kind, measure) AS (
         (12, 'flag', 'BORROWER_MISMATCH'),
         (13, 'flag', 'UNKNOWN_TEMPLATE'),
         (14, 'flag', 'LEDGER_INVALID'),
-        (15, 'flag', 'STALE_FEED')
+        (15, 'flag', 'STALE_FEED'),
+        (16, 'flag', 'QUIET_HOURS'),
+        (17, 'flag', 'FREQUENCY_CAP'),
+        (18, 'flag', 'DUPLICATE_IN_BATCH'),
+        (19, 'flag', 'CONTACT_RESTRICTED'),
+        (20, 'flag', 'THIRD_PARTY_RECIPIENT'),
+        (21, 'flag', 'NAME_MISMATCH'),
+        (22, 'flag', 'CONTENT_MISMATCH'),
+        (23, 'flag', 'PROHIBITED_CONTENT'),
+        (24, 'flag', 'PRIVACY_LEAK'),
+        (25, 'flag', 'MISSING_OPT_OUT'),
+        (26, 'flag', 'CONTACT_DATA_INVALID')
 ),
 counts AS (
     SELECT run_id, 'messages' AS measure, count(*) AS n

@@ -1,0 +1,43 @@
+-- flag: CONTENT_MISMATCH
+-- definition: message_text states an amount (¥1,234.56 / 1234.56元 / RMB 1,234.56) that
+--   differs from overdue_amount by more than amount_tolerance, or days overdue (逾期5天 /
+--   5 days overdue) that differ from days_past_due by more than dpd_tolerance. Needs a
+--   usable loan and ledger, like RULE_MISMATCH. Amounts are read only in collection and
+--   escalation texts: a reminder states the coming bill, not an overdue amount.
+--   docs/contact_checks.md
+WITH stated AS (
+    SELECT
+        source_row,
+        overdue_amount,
+        days_past_due,
+        CASE WHEN is_collection_wording THEN stated_amounts(message_text) ELSE [] END
+            AS amounts,
+        stated_days_overdue(message_text) AS days
+    FROM contact_context
+    WHERE truth_known AND message_text IS NOT NULL
+),
+wrong AS (
+    SELECT
+        s.source_row,
+        s.overdue_amount,
+        s.days_past_due,
+        list_filter(s.amounts, lambda a: stated_amount_value(a) IS NULL
+            OR abs(stated_amount_value(a) - s.overdue_amount) > p.amount_tolerance)
+            AS wrong_amounts,
+        list_filter(s.days, lambda d: TRY_CAST(d AS BIGINT) IS NULL
+            OR abs(TRY_CAST(d AS BIGINT) - s.days_past_due) > p.dpd_tolerance) AS wrong_days
+    FROM stated AS s
+    CROSS JOIN run_params AS p
+)
+SELECT
+    source_row,
+    concat_ws(', ',
+        CASE WHEN len(wrong_amounts) > 0 THEN format(
+            'text states {} but overdue_amount is {}',
+            array_to_string(wrong_amounts, ' / '), CAST(overdue_amount AS VARCHAR)) END,
+        CASE WHEN len(wrong_days) > 0 THEN format(
+            'text states {} days overdue but days_past_due is {}',
+            array_to_string(wrong_days, ' / '), days_past_due) END
+    ) AS detail
+FROM wrong
+WHERE len(wrong_amounts) > 0 OR len(wrong_days) > 0

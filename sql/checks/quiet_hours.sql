@@ -1,0 +1,31 @@
+-- flag: QUIET_HOURS
+-- definition: scheduled_at, in the borrower's time zone (borrowers.timezone, else the
+--   configured one), is before allowed_hours_start or at/after allowed_hours_end
+--   (cn 08:00-22:00, us_reg_f 08:00-21:00). Several zones for one borrower: outside in
+--   any of them (fail closed). docs/contact_checks.md
+WITH borrower_zones AS (
+    SELECT DISTINCT borrower_id, timezone
+    FROM borrowers
+    WHERE problem IS NULL AND timezone IS NOT NULL
+),
+local_times AS (
+    SELECT
+        c.source_row,
+        coalesce(z.timezone, p.timezone) AS zone,
+        timezone(coalesce(z.timezone, p.timezone), c.scheduled_at) AS local_time
+    FROM contact_context AS c
+    CROSS JOIN run_params AS p
+    LEFT JOIN borrower_zones AS z USING (borrower_id)
+)
+SELECT
+    l.source_row,
+    string_agg(
+        format('scheduled {} local time ({}), outside {}-{}',
+               strftime(l.local_time, '%H:%M'), l.zone,
+               q.allowed_hours_start, q.allowed_hours_end),
+        '; ' ORDER BY l.zone) AS detail
+FROM local_times AS l
+CROSS JOIN contact_params AS q
+WHERE hour(l.local_time) * 60 + minute(l.local_time) NOT BETWEEN
+      q.allowed_start_minute AND q.allowed_end_minute - 1
+GROUP BY l.source_row

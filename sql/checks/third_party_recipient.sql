@@ -1,0 +1,19 @@
+-- flag: THIRD_PARTY_RECIPIENT
+-- definition: the borrower has at least one borrowers row with a phone, and the message's
+--   phone matches none of them (digits only; an international + or 00 prefix and the
+--   profile's country code dropped). docs/contact_checks.md
+WITH verified_phones AS (
+    SELECT borrower_id, list(DISTINCT normalize_phone(phone, q.phone_country_code)) AS phones
+    FROM borrowers
+    CROSS JOIN contact_params AS q
+    WHERE problem IS NULL AND NOT is_blank(phone)
+    GROUP BY borrower_id
+)
+SELECT
+    c.source_row,
+    format('phone {} is not among the {} verified number(s) of borrower {}',
+           masked_phone(c.phone), len(v.phones), c.borrower_id) AS detail
+FROM contact_context AS c
+JOIN verified_phones AS v USING (borrower_id)
+CROSS JOIN contact_params AS q
+WHERE NOT list_contains(v.phones, normalize_phone(c.phone, q.phone_country_code))
