@@ -52,7 +52,14 @@ import duckdb
 from reconcile import __version__
 from reconcile.errors import ConfigError
 from reconcile.inputs import quote_identifier, quote_literal
-from reconcile.reference import FLAGS, Settings, parse_timestamp, reference
+from reconcile.reference import (
+    FLAGS,
+    ID_WEIGHTS,
+    Settings,
+    luhn_valid,
+    parse_timestamp,
+    reference,
+)
 from reconcile.schema import TABLES_BY_NAME
 
 DEFAULT_AS_OF = "2026-11-23T01:30:00+08:00"
@@ -1570,17 +1577,6 @@ class _CaseBuilder:
         return _Case(tables, len(self.messages), len(tables["loans"]))
 
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 def resident_id(rng: random.Random, valid: bool) -> str:
     """An 18-character resident ID (area, birth date, sequence, check character); an invalid
     one has a wrong check character and no digit run that passes the Luhn check either."""
@@ -1594,7 +1590,7 @@ def resident_id(rng: random.Random, valid: bool) -> str:
             return body + check
         wrong = rng.choice([c for c in "0123456789X" if c != check])
         run = body if wrong == "X" else body + wrong
-        if not _luhn_ok(run):
+        if not luhn_valid(run):
             return body + wrong
 
 
@@ -1602,7 +1598,7 @@ def card_number(rng: random.Random, valid: bool, separator: str) -> str:
     """A 16-digit bank card number, Luhn-valid or not, in groups of four."""
     body = rng.choice(("622202", "621700", "436742", "622848")) + \
         "".join(str(rng.randint(0, 9)) for _ in range(9))
-    check = next(d for d in "0123456789" if _luhn_ok(body + d))
+    check = next(d for d in "0123456789" if luhn_valid(body + d))
     if not valid:
         check = str((int(check) + rng.randint(1, 9)) % 10)
     digits = body + check
