@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "summary.json"
 CSV_OPTIONS = "(FORMAT csv, HEADER true, DELIMITER ',')"
-# The verdict column of the temporary split table (not a send_batch column name).
-_SPLIT_VERDICT = "__reconcile_verdict"
 
 
 def prepare_out_dir(out_dir: Path) -> None:
@@ -89,12 +87,11 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile)
 
     `findings` is stored in source_row order (sql/findings.sql ends in ORDER BY), and a
     COPY of a single-table SELECT keeps the stored order (DuckDB's documented order
-    preservation), so the outputs are not sorted again.
+    preservation), so they are not sorted again.
     """
-    findings_types = _column_types(con, "findings")
+    printed = _csv_values(con, "findings", FINDINGS_COLUMNS)
     listed = ", ".join(
-        "array_to_string(flags, ';') AS flags" if c == "flags"
-        else _csv_value(con, "findings", c, findings_types[c])
+        "array_to_string(flags, ';') AS flags" if c == "flags" else printed[c]
         for c in FINDINGS_COLUMNS
     )
     _copy(con, f"SELECT {listed} FROM findings", folder / "findings.csv")
@@ -113,61 +110,61 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile)
 
 
 def _write_splits(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile) -> None:
-    """send / hold / block / rejected.csv: the original rows by verdict, in file order.
-
-    The input is read and joined to the verdicts once, into a table in source_row order;
-    each split is then a filtered scan of it, which keeps that order.
-    """
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE split_rows AS "
-        f"SELECT f.verdict AS {_SPLIT_VERDICT}, r.* FROM {batch.raw_table} AS r "
-        f"JOIN findings AS f ON f.source_row = r.{batch.row_number} ORDER BY f.source_row"
-    )
-    try:
-        types = _column_types(con, "split_rows")
-        original = ", ".join(_csv_value(con, "split_rows", c, types[c]) for c in batch.columns)
-        for outcome in OUTCOMES:
-            _copy(
-                con,
-                f"SELECT {original} FROM split_rows "
-                f"WHERE {_SPLIT_VERDICT} = {quote_literal(outcome)}",
-                folder / f"{outcome}.csv",
-            )
-    finally:
-        con.execute("DROP TABLE IF EXISTS split_rows")
+    """send / hold / block / rejected.csv: the original rows by verdict, in file order."""
+    printed = _csv_values(con, batch.raw_table, batch.columns, prefix="r.")
+    original = ", ".join(printed[c] for c in batch.columns)
+    for outcome in OUTCOMES:
+        _copy(
+            con,
+            f"SELECT {original} FROM {batch.raw_table} AS r "
+            f"JOIN findings AS f ON f.source_row = r.{batch.row_number} "
+            f"WHERE f.verdict = {quote_literal(outcome)} ORDER BY f.source_row",
+            folder / f"{outcome}.csv",
+        )
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-
-
-def _csv_value(con: duckdb.DuckDBPyConnection, table: str, column: str, sql_type: str) -> str:
-    """The column as the CSV writer would print it, cheaply when that is provably the same.
+def _csv_values(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+                prefix: str = "") -> dict[str, str]:
+    """Each column as the CSV writer would print it, cheaply when that is provably the same.
 
     DuckDB prints a TIMESTAMPTZ in the session time zone through ICU, row by row, which is
-    a large share of writing a CSV. When every distinct value of the column prints the same
-    as its UTC instant shifted by one fixed offset (a zone without DST over the data, e.g.
-    Asia/Shanghai), that arithmetic is used instead: checked on the distinct values only,
-    so the bytes written are the ones ICU would write. Otherwise the column is left as is.
+    a large share of writing a CSV. When every distinct value of the table's TIMESTAMPTZ
+    columns prints the same as its UTC instant shifted by one fixed offset (a zone without
+    DST over the data, e.g. Asia/Shanghai), that arithmetic is used instead: checked on the
+    distinct values only, so the bytes written are the ones ICU would write. Otherwise the
+    columns are left as they are.
     """
-    name = quote_identifier(column)
-    if sql_type != "TIMESTAMP WITH TIME ZONE":
-        return name
-    shift = con.execute(
-        f"SELECT epoch_us(CAST(t AS TIMESTAMP)) - epoch_us(t), "
-        f"regexp_extract(CAST(t AS VARCHAR), '[+-][0-9:]+$') "
-        f"FROM (SELECT min({name}) AS t FROM {table}) WHERE t IS NOT NULL"
-    ).fetchone()
-    if shift is None or not shift[1]:
-        return name
-    offset_us, suffix = int(shift[0]), str(shift[1])
-    fast = (f"CAST(make_timestamp(epoch_us({{}}) + {offset_us}) AS VARCHAR) "
-            f"|| {quote_literal(suffix)}")
-    (differing,) = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT {name} AS t FROM {table} WHERE {name} IS NOT NULL) "
-        f"WHERE CAST(t AS VARCHAR) IS DISTINCT FROM {fast.format('t')}"
-    ).fetchone() or (1,)
-    return name if differing else f"{fast.format(name)} AS {name}"
+    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    plain = {c: prefix + quote_identifier(c) for c in columns}
+    stamps = [quote_identifier(c) for c in columns if types[c] == "TIMESTAMP WITH TIME ZONE"]
+    if not stamps:
+        return plain
+    try:
+        shift = con.execute(
+            f"SELECT epoch_us(CAST(t AS TIMESTAMP)) - epoch_us(t), "
+            f"regexp_extract(CAST(t AS VARCHAR), '[+-][0-9:]+$') "
+            f"FROM (SELECT least({', '.join(f'min({s})' for s in stamps)}) AS t FROM {table}) "
+            f"WHERE t IS NOT NULL"
+        ).fetchone()
+        if shift is None or not shift[1]:
+            return plain
+        offset_us, suffix = int(shift[0]), str(shift[1])
+
+        def fast(value: str) -> str:
+            return (f"CAST(make_timestamp(epoch_us({value}) + {offset_us}) AS VARCHAR) "
+                    f"|| {quote_literal(suffix)}")
+
+        distinct = " || ".join(f"list(DISTINCT {s})" for s in stamps)
+        (differing,) = con.execute(
+            f"SELECT count(*) FROM (SELECT unnest({distinct}) AS t FROM {table}) "
+            f"WHERE CAST(t AS VARCHAR) IS DISTINCT FROM {fast('t')}"
+        ).fetchone() or (1,)
+    except duckdb.Error:  # e.g. an infinite timestamp: print it the ordinary way
+        return plain
+    if differing:
+        return plain
+    return {c: f"{fast(prefix + quote_identifier(c))} AS {quote_identifier(c)}"
+            if quote_identifier(c) in stamps else plain[c] for c in columns}
 
 
 def write_summary(folder: Path, result: RunResult) -> None:
