@@ -49,7 +49,7 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
     )
     problems = [_problem_expression(c, raw_types.get(c.name)) for c in table.columns]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
-    duplicates, join = _key_problem(table)
+    duplicates, join = _key_problem(con, table, source, parsed)
     if join:
         problems.append(DUPLICATE)
     con.execute(
@@ -141,8 +141,12 @@ def _problem_expression(column: Column, raw_type: str | None) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "NULL"
 
 
-def _key_problem(table: Table) -> tuple[str, str]:
-    """(extra CTE, join) marking every copy of a repeated key: which is right cannot be known."""
+def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile,
+                 parsed: str) -> tuple[str, str]:
+    """(extra CTE, join) marking every copy of a repeated key: which is right cannot be known.
+
+    ("", "") when the key provably repeats nowhere (see _suspect_groups).
+    """
     if not table.unique_key:
         return "", ""
     keys = ", ".join(quote_identifier(k) for k in table.unique_key)
@@ -154,12 +158,44 @@ def _key_problem(table: Table) -> tuple[str, str]:
     shown = " || '/' || ".join(
         f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.unique_key)
     label = "/".join(table.unique_key)
+    suspects = _suspect_groups(table, present)
+    only_suspects = ""
+    if suspects:
+        with_parsed = f"WITH parsed AS (SELECT {parsed} FROM {source.raw_table}) "
+        (count,) = con.execute(
+            f"{with_parsed}SELECT count(*) FROM ({suspects[1]})").fetchone() or (0,)
+        if not count:
+            return "", ""
+        only_suspects = f" AND ({suspects[0]}) IN (SELECT ({suspects[0]}) FROM ({suspects[1]}))"
     cte = (
         f", repeated AS (SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
-        f"|| ' times' AS {DUPLICATE} FROM parsed WHERE {present} GROUP BY {keys} "
-        f"HAVING count(*) > 1)"
+        f"|| ' times' AS {DUPLICATE} FROM parsed WHERE {present}{only_suspects} "
+        f"GROUP BY {keys} HAVING count(*) > 1)"
     )
     return cte, f"LEFT JOIN repeated USING ({keys})"
+
+
+def _suspect_groups(table: Table, present: str) -> tuple[str, str] | None:
+    """For a key (group columns..., integer), e.g. (loan_id, installment_no): (group columns,
+    a query over `parsed` giving the groups that may hold a repeated key), so that the exact
+    GROUP BY over every key (millions of groups, the costliest part of staging) runs on
+    their rows only, or not at all. None for other keys.
+
+    A group has no repeated number when its row count equals the number of distinct
+    numbers, and for numbers 0-63 that is the popcount of a 64-bit mask of them; a group
+    with a number outside 0-63 is always a suspect.
+    """
+    *groups, number = table.unique_key
+    if not groups or table.column(number).kind != "integer":
+        return None
+    group_keys = ", ".join(quote_identifier(k) for k in groups)
+    value = quote_identifier(number)
+    mask = (f"bit_or(CASE WHEN {value} BETWEEN 0 AND 63 "
+            f"THEN CAST(1 AS UBIGINT) << CAST({value} AS INTEGER) END)")
+    return group_keys, (
+        f"SELECT {group_keys} FROM parsed WHERE {present} GROUP BY {group_keys} "
+        f"HAVING count(*) > coalesce(bit_count({mask}), 0)"
+    )
 
 
 def create_input_issues(
