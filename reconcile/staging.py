@@ -134,9 +134,11 @@ def _problem_expression(column: Column, raw_type: str | None) -> str:
         )
     if column.minimum is not None:
         operator, words = (">=", "≥") if column.minimum_inclusive else (">", ">")
+        # The parsed value, not the text: CSV '0' and Parquet 0.00 give the same reason.
         cases.append(
             f"WHEN NOT ({value} {operator} {column.minimum}) "
-            f"THEN '{column.name} ' || {shown} || ' must be {words} {column.minimum}'"
+            f"THEN '{column.name} ' || CAST({value} AS VARCHAR) "
+            f"|| ' must be {words} {column.minimum}'"
         )
     return f"CASE {' '.join(cases)} END" if cases else "NULL"
 

@@ -201,3 +201,15 @@ def test_unusable_reference_rows_are_listed(tmp_path: Path) -> None:
         ("payments", "1", "loan_id is empty"),
         ("rules", "3", "category 'marketing' is not one of delinquency, risk_control, reminder"),
     ]
+
+
+def test_a_bound_violation_reads_the_same_from_csv_and_parquet(tmp_path: Path) -> None:
+    """A payment of 0 is '0' in a CSV and 0.00 in typed Parquet; the reason must not tell
+    which file format the lender used (hypothesis found this)."""
+    drop = good_drop().payment("P1", "L1", "0")
+    reasons = {}
+    for fmt in ("csv", "parquet"):
+        findings = run_drop(drop, tmp_path / fmt, fmt=fmt)
+        reasons[fmt] = findings["M1"]["reason"].replace(".parquet", ".csv")
+    assert reasons["csv"] == reasons["parquet"]
+    assert "amount 0.00 must be > 0" in reasons["csv"]
