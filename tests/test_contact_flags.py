@@ -1232,7 +1232,7 @@ def test_contact_data_invalid(tmp_path: Path, table: str, row: dict[str, str | N
     # The reason names the file and row.
     check(result["M1"], DATA_INVALID, "CONTACT_DATA_INVALID: ", table, "row 1")
     issues = read_csv_rows(tmp_path / "out_csv" / "input_issues.csv")
-    assert any(table in " ".join(issue.values()) for issue in issues)
+    assert [(i["table"], i["borrower_id"]) for i in issues] == [(table, "B1")]
 
 
 def test_contact_data_invalid_repeated_history_message_id(tmp_path: Path) -> None:
