@@ -3,13 +3,14 @@
     python benchmarks/content_bench.py                   # 1M messages, Parquet
     python benchmarks/content_bench.py --messages 100000
 
-Takes the drop of `run_bench.py`, fills `message_text` with realistic varied texts (each
-states an amount and days overdue, some carry a prohibited term, an ID or card number, an
-address), adds `borrowers` (one verified phone and name per borrower) and `send_history`
-(about two earlier sends per borrower), then times a fresh `reconcile run` twice on it:
-with every check, and with the four content checks turned off (`disabled_checks`). Issue #5
-asks the first to stay within 1.5x of the second. Each run is timed `--repeat` times and
-the fastest is kept, because the machine's two cores are shared.
+Takes the drop of `run_bench.py` and fills `message_text` with varied texts: most state an
+amount and days overdue at random, so nearly all disagree with the ledger (the costly case
+for CONTENT_MISMATCH); 5% each carry a threat, an ID and card number and an address, a
+harmless 办公安排, or a reminder's bill. It adds `borrowers` (one verified phone and name
+per borrower) and `send_history` (about two earlier sends per borrower), then times a fresh
+`reconcile run` twice on it: with every check, and with the four content checks turned off
+(`disabled_checks`). Issue #5 asks the first to stay within 1.5x of the second. Each run is
+timed `--repeat` times and the fastest is kept, because the machine's two cores are shared.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ SELECT message_id, CASE bucket
         || '还款卡4111 1111 1111 1111，地址中山路123号。'
     WHEN 2 THEN '【示例消费金融】' || borrower_name || '您好，本期账单' || amount
         || '元将于近日到期，如已还款请忽略，回复TD退订。'
+    WHEN 3 THEN '【示例消费金融】' || borrower_name || '您好，春节期间办公安排请见官网，应还金额'
+        || amount || '元，回复TD退订。'
     ELSE '【示例消费金融】' || borrower_name || '您好，您的借款已逾期' || days || '天，应还金额¥'
-        || amount || '，请尽快还款，办公安排请见官网，回复TD退订。'
+        || amount || '，请尽快还款，回复TD退订。'
     END AS message_text
 FROM (
     SELECT message_id, borrower_name, CAST(hash(message_id, 'x') % 100 AS INTEGER) % 20 AS bucket,
