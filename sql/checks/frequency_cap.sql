@@ -21,23 +21,23 @@ counted AS (
     UNION ALL
     SELECT cap_key, scheduled_at, source_row FROM contact_context WHERE counts_toward_cap
 ),
+-- Running counts over each key's messages in (time, source_row) order; history rows carry
+-- source_row 0, so at the same instant they come before the batch's. Windows, not a
+-- self-join, so a key with very many messages costs a sort, not a square.
 tallies AS (
     SELECT
-        c.source_row,
-        c.cap_key,
-        c.send_date,
-        count(*) FILTER (CAST(timezone(p.timezone, e.at_time) AS DATE) = c.send_date)
-            AS on_send_date,
-        count(*) AS in_7_days
-    FROM contact_context AS c
+        source_row,
+        cap_key,
+        CAST(timezone(p.timezone, at_time) AS DATE) AS send_date,
+        row_number() OVER (PARTITION BY cap_key, CAST(timezone(p.timezone, at_time) AS DATE)
+                           ORDER BY at_time, source_row) AS on_send_date,
+        row_number() OVER (PARTITION BY cap_key ORDER BY at_time, source_row)
+            - coalesce(count(*) OVER (
+                  PARTITION BY cap_key ORDER BY epoch_us(at_time)
+                  RANGE BETWEEN UNBOUNDED PRECEDING AND 604800000000 PRECEDING), 0)
+            AS in_7_days
+    FROM counted
     CROSS JOIN run_params AS p
-    JOIN counted AS e
-        ON e.cap_key = c.cap_key
-        AND (e.at_time < c.scheduled_at
-             OR (e.at_time = c.scheduled_at AND e.source_row <= c.source_row))
-        AND epoch_us(e.at_time) > epoch_us(c.scheduled_at) - 604800000000
-    WHERE c.counts_toward_cap
-    GROUP BY ALL
 )
 SELECT
     t.source_row,
@@ -53,5 +53,6 @@ SELECT
     ) AS detail
 FROM tallies AS t
 CROSS JOIN contact_params AS q
-WHERE (q.max_messages_per_day > 0 AND t.on_send_date > q.max_messages_per_day)
-   OR (q.max_messages_per_7_days > 0 AND t.in_7_days > q.max_messages_per_7_days)
+WHERE t.source_row > 0
+  AND ((q.max_messages_per_day > 0 AND t.on_send_date > q.max_messages_per_day)
+   OR (q.max_messages_per_7_days > 0 AND t.in_7_days > q.max_messages_per_7_days))
