@@ -4,10 +4,7 @@
 --   reconcile's own flag (docs/contact_checks.md).
 SELECT
     c.source_row,
-    array_to_string(list(format('{} row {}: {}', i.file_name, i.source_row, i.problem)
-                         ORDER BY i.table_name, i.source_row)[1:3], '; ')
-        || CASE WHEN count(*) > 3 THEN format('; and {} more unusable rows', count(*) - 3)
-                ELSE '' END AS detail
+    unusable_rows_reason(i.file_name, i.source_row, i.problem, i.table_name) AS detail
 FROM contact_context AS c
 JOIN input_issues AS i ON i.borrower_id = c.borrower_id
 WHERE i.table_name IN ('send_history', 'borrowers', 'contact_flags')

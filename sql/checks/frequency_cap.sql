@@ -4,22 +4,29 @@
 --   (us_reg_f: the loan) would get more than max_messages_per_day collection messages on
 --   the local day of s, or more than max_messages_per_7_days in (s − 7 × 24 h, s].
 --   A cap of 0 is no cap. docs/contact_checks.md
-WITH history AS (
-    SELECT
-        CASE WHEN q.frequency_scope = 'loan' THEN h.loan_id ELSE h.borrower_id END AS cap_key,
-        h.sent_at AS at_time,
-        0 AS source_row
-    FROM send_history AS h
-    CROSS JOIN contact_params AS q
-    LEFT JOIN templates AS t ON t.template_id = h.template_id AND t.problem IS NULL
-    WHERE h.problem IS NULL
-      AND coalesce(lower(trim(h.status)), '') NOT IN ('failed', 'cancelled', 'rejected')
-      AND coalesce(t.kind, '') <> 'reminder'
+WITH sends AS (
+    -- Earlier sends that went out, and every readable message of this batch.
+    SELECT borrower_id, loan_id, template_id, sent_at AS at_time, 0 AS source_row
+    FROM send_history
+    WHERE problem IS NULL
+      AND coalesce(lower(trim(status)), '') NOT IN ('failed', 'cancelled', 'rejected')
+    UNION ALL
+    SELECT borrower_id, loan_id, template_id, scheduled_at, source_row
+    FROM contact_context
 ),
 counted AS (
-    SELECT cap_key, at_time, source_row FROM history
-    UNION ALL
-    SELECT cap_key, scheduled_at, source_row FROM contact_context WHERE counts_toward_cap
+    -- A message counts unless its template is a known `reminder`: an unknown or unusable
+    -- template counts (fail closed). The scope decides what is counted together.
+    SELECT
+        CASE WHEN q.frequency_scope = 'loan' THEN s.loan_id ELSE s.borrower_id END AS cap_key,
+        s.at_time,
+        CAST(timezone(p.timezone, s.at_time) AS DATE) AS local_date,
+        s.source_row
+    FROM sends AS s
+    CROSS JOIN contact_params AS q
+    CROSS JOIN run_params AS p
+    LEFT JOIN templates AS t ON t.template_id = s.template_id AND t.problem IS NULL
+    WHERE coalesce(t.kind, '') <> 'reminder'
 ),
 -- Running counts over each key's messages in (time, source_row) order; history rows carry
 -- source_row 0, so at the same instant they come before the batch's. Windows, not a
@@ -28,8 +35,8 @@ tallies AS (
     SELECT
         source_row,
         cap_key,
-        CAST(timezone(p.timezone, at_time) AS DATE) AS send_date,
-        row_number() OVER (PARTITION BY cap_key, CAST(timezone(p.timezone, at_time) AS DATE)
+        local_date AS send_date,
+        row_number() OVER (PARTITION BY cap_key, local_date
                            ORDER BY at_time, source_row) AS on_send_date,
         row_number() OVER (PARTITION BY cap_key ORDER BY at_time, source_row)
             - coalesce(count(*) OVER (
@@ -37,7 +44,6 @@ tallies AS (
                   RANGE BETWEEN UNBOUNDED PRECEDING AND 604800000000 PRECEDING), 0)
             AS in_7_days
     FROM counted
-    CROSS JOIN run_params AS p
 )
 SELECT
     t.source_row,

@@ -39,3 +39,12 @@ CREATE OR REPLACE MACRO parse_timezone(txt) AS
 
 -- A bad value as an error message quotes it: trimmed, at most n characters, in quotes.
 CREATE OR REPLACE MACRO quote_value(txt, n) AS '''' || left(trim(txt), n) || '''';
+
+-- An aggregate over input_issues rows: why a loan's ledger or a borrower's contact data is
+-- unusable, naming the first three rows by file and row, then how many more there are.
+CREATE OR REPLACE MACRO unusable_rows_reason(file_name, source_row, problem, table_name) AS
+    array_to_string(list(format('{} row {}: {}', file_name, source_row, problem)
+                         ORDER BY table_name, source_row)[1:3], '; ')
+        || CASE WHEN count(problem) > 3
+                THEN format('; and {} more unusable rows', count(problem) - 3)
+                ELSE '' END;

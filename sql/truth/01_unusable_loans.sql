@@ -7,10 +7,7 @@
 CREATE OR REPLACE TABLE unusable_loans AS
 SELECT
     loan_id,
-    array_to_string(list(format('{} row {}: {}', file_name, source_row, problem)
-                         ORDER BY table_name, source_row)[1:3], '; ')
-        || CASE WHEN count(*) > 3 THEN format('; and {} more unusable rows', count(*) - 3)
-                ELSE '' END AS reason
+    unusable_rows_reason(file_name, source_row, problem, table_name) AS reason
 FROM input_issues
 WHERE table_name IN ('loans', 'installments', 'payments')
   AND NOT is_blank(loan_id)

@@ -1,31 +1,23 @@
 -- contact_context: one row per readable message with what the contact-policy and content
--- checks read (docs/contact_checks.md): who it goes to, when (local day), what it says,
--- whether it counts toward the frequency cap, and the ledger truth it must agree with.
--- A message counts toward the cap unless its template is a known `reminder`: an unknown
--- or unusable template counts (fail closed).
+-- checks read (docs/contact_checks.md): who it goes to, when, what it says, its template
+-- kind, and the ledger truth it must agree with. Everything but the recipient's phone and
+-- name and the text is already in message_context; only those three come from send_batch.
 CREATE OR REPLACE TABLE contact_context AS
-WITH usable_templates AS (
-    SELECT template_id, kind FROM templates WHERE problem IS NULL
-)
 SELECT
-    b.source_row,
-    b.message_id,
-    b.borrower_id,
-    b.loan_id,
-    b.template_id,
+    c.source_row,
+    c.message_id,
+    c.borrower_id,
+    c.loan_id,
+    c.template_id,
     b.phone,
     b.borrower_name,
     b.message_text,
-    b.scheduled_at,
-    CAST(timezone(p.timezone, b.scheduled_at) AS DATE) AS send_date,
-    coalesce(t.kind, '') <> 'reminder' AS counts_toward_cap,
-    CASE WHEN q.frequency_scope = 'loan' THEN b.loan_id ELSE b.borrower_id END AS cap_key,
-    c.truth_known,
+    c.scheduled_at,
+    c.send_date,
+    c.template_kind,
     coalesce(c.is_collection_wording, false) AS is_collection_wording,
+    c.truth_known,
     c.overdue_amount,
     c.days_past_due
-FROM send_batch AS b
-CROSS JOIN run_params AS p
-CROSS JOIN contact_params AS q
-JOIN message_context AS c USING (source_row)
-LEFT JOIN usable_templates AS t ON t.template_id = b.template_id;
+FROM message_context AS c
+JOIN send_batch AS b USING (source_row);
