@@ -34,7 +34,7 @@ DEFAULT_OPT_OUT_PHRASES: tuple[str, ...] = (
 RESTRICTING_CONTACT_FLAGS: tuple[str, ...] = CONTACT_FLAG_KINDS[:5]
 
 # Policy profiles (docs/contact_checks.md): defaults a config's `profile` brings along;
-# settings named in the same file still win. The Settings defaults are the "cn" profile.
+# settings named in the same file still win. Settings' defaults are DEFAULT_PROFILE's.
 PROFILES: dict[str, dict[str, Any]] = {
     "cn": {
         "allowed_hours_start": "08:00",
@@ -56,6 +56,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
+DEFAULT_PROFILE = "cn"
+_DEFAULTS = PROFILES[DEFAULT_PROFILE]
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,16 @@ class Settings:
     memory_limit: str = "4GB"
     temp_directory: str = ""
     threads: int = 0
-    # Contact policy (issue #5): the "cn" profile's values unless a profile or setting says.
-    profile: str = "cn"
-    allowed_hours_start: str = "08:00"
-    allowed_hours_end: str = "22:00"
-    max_messages_per_day: int = 3
-    max_messages_per_7_days: int = 0
-    frequency_scope: str = "borrower"
-    require_opt_out: bool = False
-    phone_country_code: str = "86"
+    # Contact policy (issue #5): the default profile's values unless a profile or setting
+    # says otherwise.
+    profile: str = DEFAULT_PROFILE
+    allowed_hours_start: str = _DEFAULTS["allowed_hours_start"]
+    allowed_hours_end: str = _DEFAULTS["allowed_hours_end"]
+    max_messages_per_day: int = _DEFAULTS["max_messages_per_day"]
+    max_messages_per_7_days: int = _DEFAULTS["max_messages_per_7_days"]
+    frequency_scope: str = _DEFAULTS["frequency_scope"]
+    require_opt_out: bool = _DEFAULTS["require_opt_out"]
+    phone_country_code: str = _DEFAULTS["phone_country_code"]
     restricting_contact_flags: tuple[str, ...] = RESTRICTING_CONTACT_FLAGS
     prohibited_terms: tuple[str, ...] = DEFAULT_PROHIBITED_TERMS
     prohibited_term_exceptions: tuple[str, ...] = DEFAULT_PROHIBITED_TERM_EXCEPTIONS

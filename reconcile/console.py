@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import click
 
-from reconcile.engine import RunResult
+from reconcile.engine import TURNED_OFF, RunResult
 from reconcile.generator import GenerateResult
 from reconcile.schema import OUTCOMES
 from reconcile.verify import VerifyResult
@@ -47,7 +47,7 @@ def _not_evaluated(skipped: dict[str, str]) -> list[str]:
     settings are in summary.json only."""
     by_reason: dict[str, list[str]] = {}
     for flag, reason in skipped.items():
-        if not reason.startswith("off:"):
+        if not reason.startswith(TURNED_OFF):
             by_reason.setdefault(reason, []).append(flag)
     return [f"  not evaluated ({reason}): {', '.join(flags)}"
             for reason, flags in by_reason.items()]

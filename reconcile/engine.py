@@ -249,19 +249,25 @@ def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
     con.execute(read_sql("findings.sql"))
 
 
+# How a skipped check's reason starts when the settings turned it off (rather than a
+# missing input leaving it out).
+TURNED_OFF = "off: "
+
+
 def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
     """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
     skipped: dict[str, str] = {}
     if settings.max_feed_lag_hours == 0:
-        skipped["STALE_FEED"] = "off: max_feed_lag_hours is 0"
+        skipped["STALE_FEED"] = f"{TURNED_OFF}max_feed_lag_hours is 0"
     if "message_text" not in inputs["send_batch"].columns:
         skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
     if not settings.require_opt_out:
-        skipped["MISSING_OPT_OUT"] = f"off: require_opt_out is false (profile {settings.profile})"
+        skipped["MISSING_OPT_OUT"] = (
+            f"{TURNED_OFF}require_opt_out is false (profile {settings.profile})")
     for table in TABLES:
         if inputs[table.name].path is None:
             skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
-    skipped |= dict.fromkeys(settings.disabled_checks, "off: disabled_checks")
+    skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
     return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
 
 
