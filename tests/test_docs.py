@@ -6,47 +6,17 @@ the diff.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
+from readme import README, ROOT, assert_block_is, block_after, command_help
 
-from reconcile.cli import main
 from reconcile.config import SETTING_NAMES
 from reconcile.schema import DEFAULT_VERDICT_POLICY, FLAGS
 from reconcile.sqlfiles import load_checks
 
-ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-
-
-def block_after(marker: str, text: str) -> str:
-    """The fenced block (or table) that follows `<!-- marker -->` in the README."""
-    match = re.search(rf"<!-- {marker} -->\n```[a-z]*\n(.*?)```", text, re.DOTALL)
-    assert match, f"README.md has no fenced block after <!-- {marker} -->"
-    return match.group(1)
-
-
-def replace_block(marker: str, text: str, body: str) -> str:
-    return re.sub(rf"(<!-- {marker} -->\n```[a-z]*\n)(.*?)(```)",
-                  lambda m: m.group(1) + body + m.group(3), text, flags=re.DOTALL)
-
-
-def run_help() -> str:
-    result = CliRunner().invoke(main, ["run", "--help"], terminal_width=80,
-                                prog_name="reconcile")
-    assert result.exit_code == 0, result.output
-    return result.output
-
 
 def test_readme_shows_the_current_help() -> None:
-    text = README.read_text(encoding="utf-8")
-    if os.environ.get("UPDATE_DOCS"):
-        README.write_text(replace_block("run-help", text, run_help()), encoding="utf-8")
-        pytest.skip("README help block regenerated")
-    assert block_after("run-help", text) == run_help()
+    assert_block_is("run-help", command_help("run"))
 
 
 def test_every_setting_is_documented_in_the_config_example() -> None:

@@ -8,7 +8,6 @@ numbers are exact; the last ones read sample_data reconciled on two nights by th
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from pathlib import Path
@@ -17,6 +16,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from history_db import NIGHTS, ROOT, build_history, sample_history
+from readme import assert_block_is, command_help
 
 from reconcile.cli import main
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
@@ -24,7 +24,6 @@ from reconcile.report import SECTION_QUERIES, build_report, mask_pii
 from reconcile.report_render import FORMATS, render
 from reconcile.schema import FLAGS
 
-README = ROOT / "README.md"
 RAW_PHONES = {f[6] for _, _, findings in NIGHTS.values() for f in findings}
 RAW_NAMES = {f[7] for _, _, findings in NIGHTS.values() for f in findings}
 
@@ -327,23 +326,8 @@ def test_each_section_is_one_sql_file_with_a_header() -> None:
         assert text.startswith(f"-- report: {name}\n-- answers: "), name
 
 
-def report_help() -> str:
-    result = CliRunner().invoke(main, ["report", "--help"], terminal_width=80,
-                                prog_name="reconcile")
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_readme_shows_the_current_report_help() -> None:
-    text = README.read_text(encoding="utf-8")
-    pattern = r"(<!-- report-help -->\n```text\n)(.*?)(```)"
-    if os.environ.get("UPDATE_DOCS"):
-        README.write_text(re.sub(pattern, lambda m: m.group(1) + report_help() + m.group(3),
-                                 text, flags=re.DOTALL), encoding="utf-8")
-        pytest.skip("README report help regenerated")
-    match = re.search(pattern, text, re.DOTALL)
-    assert match, "README.md has no <!-- report-help --> block"
-    assert match.group(2) == report_help()
+    assert_block_is("report-help", command_help("report"))
 
 
 # --- sample_data on two nights, through the real `reconcile run --db` ----------------------
