@@ -23,7 +23,7 @@ from reconcile import __version__, history, writer
 from reconcile.config import Settings
 from reconcile.content import content_patterns
 from reconcile.errors import ConfigError, InputError
-from reconcile.inputs import InputFile, load, locate, quote_literal
+from reconcile.inputs import InputFile, drop_raw, load, locate, quote_literal
 from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage
@@ -238,6 +238,13 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
         raise ConfigError(f"resource setting refused by DuckDB: {first_line}") from error
 
 
+# Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
+# that the checks, findings and writes have the memory (the staged installments alone are
+# ~8 rows per message). A check that read one would fail on every run, not silently.
+TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "unusable_loans", "loan_ledger",
+                     "loan_day_truth", "message_inputs")
+
+
 def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
                skipped: dict[str, str]) -> None:
     """Ledger truth (sql/truth), every check (sql/checks), then verdicts (sql/findings.sql)."""
@@ -245,6 +252,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
     _create_contact_params(con, settings)
     for _, sql in truth_steps():
         con.execute(sql)
+    for table in TRUTH_ONLY_TABLES:
+        con.execute(f"DROP TABLE {table}")
     _run_checks(con, skipped)
     con.execute(read_sql("findings.sql"))
 
@@ -304,6 +313,10 @@ def _load_inputs(
     for table in TABLES:
         stage(con, table, inputs[table.name], timezone)
     create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
+    # Only send_batch's original rows are written out again (the split CSVs).
+    for table in TABLES:
+        if table.name != "send_batch":
+            drop_raw(con, inputs[table.name])
     return inputs
 
 

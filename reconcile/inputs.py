@@ -175,6 +175,12 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> t
     return tuple(row[0] for row in described if row[0] != PARQUET_ROW)
 
 
+def drop_raw(con: duckdb.DuckDBPyConnection, source: InputFile) -> None:
+    """Free `raw_<table>` once its typed table is staged (a CSV's is a full text copy)."""
+    kind = "VIEW" if source.file_format == "parquet" else "TABLE"
+    con.execute(f"DROP {kind} IF EXISTS {source.raw_table}")
+
+
 def raw_column_types(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, str]:
     return {row[0]: row[1] for row in con.execute(f"DESCRIBE {raw_table}").fetchall()}
 

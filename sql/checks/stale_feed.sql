@@ -3,11 +3,6 @@
 --   newest usable payment posted at or before T is older than T − max_feed_lag_hours, or
 --   there is none: the ledger feed itself has not caught up, so every readable message is
 --   held (a blocked one stays blocked).
-WITH feed AS (
-    SELECT max(posted_at) AS newest_posted_at
-    FROM payments, run_params
-    WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
-)
 SELECT
     c.source_row,
     CASE WHEN f.newest_posted_at IS NULL THEN 'no payment posted by as-of'
@@ -15,7 +10,7 @@ SELECT
                      f.newest_posted_at, p.max_feed_lag_hours) END AS detail
 FROM message_context AS c
 CROSS JOIN run_params AS p
-CROSS JOIN feed AS f
+CROSS JOIN payment_feed AS f
 WHERE p.max_feed_lag_us > 0
   AND (f.newest_posted_at IS NULL
        OR epoch_us(p.as_of) - epoch_us(f.newest_posted_at) > p.max_feed_lag_us)

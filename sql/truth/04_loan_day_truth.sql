@@ -10,11 +10,19 @@
 --   C_k − P ≥ min_overdue_amount, when the loan is overdue at s; otherwise 0.
 -- Because amount_due ≥ 0, C_k never decreases: C_last is the largest C_k past due, and
 -- k* is the earliest-due installment with C_k − P ≥ min_overdue_amount.
+-- Only installments past due on some send date of their loan are summed: they are a prefix
+-- of the order, so C_k is unchanged, and k* lies among them whenever the loan is overdue
+-- (first_unpaid_due_date is NULL, and unused, when k* would be a later installment).
 CREATE OR REPLACE TABLE loan_day_truth AS
 WITH loan_days AS (
     SELECT DISTINCT loan_id, send_date, grace_days, loan_status
     FROM message_inputs
     WHERE truth_known
+),
+latest_cutoffs AS (
+    SELECT loan_id, max(send_date - grace_days) AS latest_cutoff
+    FROM loan_days
+    GROUP BY loan_id
 ),
 schedule AS (
     SELECT
@@ -25,7 +33,9 @@ schedule AS (
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS cumulative_due
     FROM installments
-    WHERE problem IS NULL AND loan_id IN (SELECT loan_id FROM loan_days)
+    SEMI JOIN latest_cutoffs AS c
+        ON c.loan_id = installments.loan_id AND installments.due_date < c.latest_cutoff
+    WHERE problem IS NULL
 ),
 day_ledger AS (
     SELECT
