@@ -23,10 +23,10 @@ from reconcile import __version__, history, writer
 from reconcile.config import Settings
 from reconcile.content import content_patterns
 from reconcile.errors import ConfigError, InputError
-from reconcile.inputs import InputFile, drop_raw, load, locate, quote_literal
+from reconcile.inputs import InputFile, drop_relation, load, locate, quote_literal
 from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
-from reconcile.staging import create_input_issues, create_macros, stage
+from reconcile.staging import create_input_issues, create_macros, stage, stages_as_view
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
     for _, sql in truth_steps():
         con.execute(sql)
     for table in TRUTH_ONLY_TABLES:
-        con.execute(f"DROP TABLE {table}")
+        drop_relation(con, table)
     _run_checks(con, skipped)
     con.execute(read_sql("findings.sql"))
 
@@ -313,10 +313,11 @@ def _load_inputs(
     for table in TABLES:
         stage(con, table, inputs[table.name], timezone)
     create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
-    # Only send_batch's original rows are written out again (the split CSVs).
+    # A staged copy no longer needs its raw table (a CSV's is a full text copy); only
+    # send_batch's original rows are written out again, in the split CSVs.
     for table in TABLES:
-        if table.name != "send_batch":
-            drop_raw(con, inputs[table.name])
+        if table.name != "send_batch" and not stages_as_view(table, inputs[table.name]):
+            drop_relation(con, inputs[table.name].raw_table)
     return inputs
 
 

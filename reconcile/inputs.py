@@ -175,10 +175,13 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> t
     return tuple(row[0] for row in described if row[0] != PARQUET_ROW)
 
 
-def drop_raw(con: duckdb.DuckDBPyConnection, source: InputFile) -> None:
-    """Free `raw_<table>` once its typed table is staged (a CSV's is a full text copy)."""
-    kind = "VIEW" if source.file_format == "parquet" else "TABLE"
-    con.execute(f"DROP {kind} IF EXISTS {source.raw_table}")
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the table or view `name`, to free what it holds once nothing reads it."""
+    (kind,) = con.execute(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM duckdb_views() WHERE view_name = ? "
+        "AND NOT internal) THEN 'VIEW' ELSE 'TABLE' END", [name]
+    ).fetchone() or ("TABLE",)
+    con.execute(f"DROP {kind} IF EXISTS {quote_identifier(name)}")
 
 
 def raw_column_types(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, str]:

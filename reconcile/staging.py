@@ -39,8 +39,19 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("content/macros.sql"))
 
 
+def stages_as_view(table: Table, source: InputFile) -> bool:
+    """Whether <table> is a view over its Parquet file rather than a copy.
+
+    A Parquet reference table (installments: ~8 rows per message) is read by a few truth
+    steps only, and decoding its columns again costs less than holding a typed copy, which
+    past memory_limit is spilled to disk and read back. send_batch, read by every check and
+    written out again, and CSV input, whose text is parsed, are staged once as tables.
+    """
+    return source.file_format == "parquet" and table.name != "send_batch"
+
+
 def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str) -> None:
-    """CREATE TABLE <table> from raw_<table>: typed values, source_row and problem."""
+    """<table> from raw_<table>: typed values, source_row and problem (see stages_as_view)."""
     raw_types = raw_column_types(con, source.raw_table)
     parsed = ", ".join(
         f"{_value_expression(c, raw_types.get(c.name), timezone)} AS {quote_identifier(c.name)}, "
@@ -52,8 +63,9 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
     duplicates, join = _key_problem(con, table, source, parsed)
     if join:
         problems.append(DUPLICATE)
+    kind = "VIEW" if stages_as_view(table, source) else "TABLE"
     con.execute(
-        f"CREATE OR REPLACE TABLE {table.name} AS "
+        f"CREATE OR REPLACE {kind} {table.name} AS "
         f"WITH parsed AS NOT MATERIALIZED (SELECT {source.row_number} AS source_row, {parsed} "
         f"FROM {source.raw_table})"
         f"{duplicates} "
