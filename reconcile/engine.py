@@ -256,6 +256,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
         drop_relation(con, table)
     _run_checks(con, skipped)
     con.execute(read_sql("findings.sql"))
+    drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
 
 
 # How a skipped check's reason starts when the settings turned it off (rather than a

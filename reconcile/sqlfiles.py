@@ -43,7 +43,7 @@ def read_sql(relative_path: str) -> str:
 
 
 def truth_steps() -> list[tuple[str, str]]:
-    """(file name, SQL) of sql/truth/*.sql in file-name order; each creates one table."""
+    """(file name, SQL) of sql/truth/*.sql in file-name order; each creates one table or view."""
     folder = sql_root().joinpath("truth")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name, f.read_text(encoding="utf-8")) for f in files]

@@ -1,5 +1,5 @@
 -- message_inputs: every readable message (rejected rows excluded) with what the ledger,
--- templates and rules say about it. d(s), the local calendar date of scheduled_at in the
+-- templates and rules say about it (and its recipient and text, for contact_context). d(s), the local calendar date of scheduled_at in the
 -- configured timezone, is send_date. g is the loan's grace_days, else the configured one.
 CREATE OR REPLACE TABLE message_inputs AS
 WITH known_loans AS (
@@ -33,6 +33,9 @@ SELECT
     m.scheduled_at,
     m.claimed_overdue_amount,
     m.claimed_days_past_due,
+    m.phone,
+    m.borrower_name,
+    m.message_text,
     CAST(timezone(p.timezone, m.scheduled_at) AS DATE) AS send_date,
     k.loan_id IS NOT NULL AS loan_known,
     l.borrower_id AS loan_borrower_id,

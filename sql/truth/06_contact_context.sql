@@ -1,17 +1,17 @@
 -- contact_context: one row per readable message with what the contact-policy and content
 -- checks read (docs/contact_checks.md): who it goes to, when, what it says, its template
--- kind, and the ledger truth it must agree with. Everything but the recipient's phone and
--- name and the text is already in message_context; only those three come from send_batch.
-CREATE OR REPLACE TABLE contact_context AS
+-- kind, and the ledger truth it must agree with. A view: message_context already holds
+-- every one of these facts, so a second copy of them would only take memory.
+CREATE OR REPLACE VIEW contact_context AS
 SELECT
     c.source_row,
     c.message_id,
     c.borrower_id,
     c.loan_id,
     c.template_id,
-    b.phone,
-    b.borrower_name,
-    b.message_text,
+    c.phone,
+    c.borrower_name,
+    c.message_text,
     c.scheduled_at,
     c.send_date,
     c.template_kind,
@@ -19,5 +19,4 @@ SELECT
     c.truth_known,
     c.overdue_amount,
     c.days_past_due
-FROM message_context AS c
-JOIN send_batch AS b USING (source_row);
+FROM message_context AS c;
