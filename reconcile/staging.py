@@ -60,15 +60,14 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
     )
     problems = [_problem_expression(c, raw_types.get(c.name)) for c in table.columns]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
-    duplicates, join = _key_problem(con, table, source, parsed)
+    join = _key_problem(con, table, source, parsed)
     if join:
         problems.append(DUPLICATE)
     kind = "VIEW" if stages_as_view(table, source) else "TABLE"
     con.execute(
         f"CREATE OR REPLACE {kind} {table.name} AS "
         f"WITH parsed AS NOT MATERIALIZED (SELECT {source.row_number} AS source_row, {parsed} "
-        f"FROM {source.raw_table})"
-        f"{duplicates} "
+        f"FROM {source.raw_table}) "
         f"SELECT p.source_row, {columns}, "
         f"NULLIF(concat_ws('; ', {', '.join(problems)}), '') AS problem "
         f"FROM parsed AS p {join}"
@@ -156,13 +155,15 @@ def _problem_expression(column: Column, raw_type: str | None) -> str:
 
 
 def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile,
-                 parsed: str) -> tuple[str, str]:
-    """(extra CTE, join) marking every copy of a repeated key: which is right cannot be known.
+                 parsed: str) -> str:
+    """The join marking every copy of a repeated key: which is right cannot be known.
 
-    ("", "") when the key provably repeats nowhere (see _suspect_groups).
+    The repeated keys are found once, into the small table <table>__repeated, so that a
+    staged view does not group its rows again each time it is read. "" when the key
+    provably repeats nowhere (see _suspect_groups).
     """
     if not table.unique_key:
-        return "", ""
+        return ""
     keys = ", ".join(quote_identifier(k) for k in table.unique_key)
     present = " AND ".join(
         f"NOT is_blank({quote_identifier(k)})" if table.column(k).kind == "text"
@@ -173,20 +174,22 @@ def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile
         f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.unique_key)
     label = "/".join(table.unique_key)
     suspects = _suspect_groups(table, present)
+    with_parsed = f"WITH parsed AS (SELECT {parsed} FROM {source.raw_table}) "
     only_suspects = ""
     if suspects:
-        with_parsed = f"WITH parsed AS (SELECT {parsed} FROM {source.raw_table}) "
         (count,) = con.execute(
             f"{with_parsed}SELECT count(*) FROM ({suspects[1]})").fetchone() or (0,)
         if not count:
-            return "", ""
+            return ""
         only_suspects = f" AND ({suspects[0]}) IN (SELECT ({suspects[0]}) FROM ({suspects[1]}))"
-    cte = (
-        f", repeated AS (SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
+    repeated = f"{table.name}{DUPLICATE}"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {repeated} AS {with_parsed}"
+        f"SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
         f"|| ' times' AS {DUPLICATE} FROM parsed WHERE {present}{only_suspects} "
-        f"GROUP BY {keys} HAVING count(*) > 1)"
+        f"GROUP BY {keys} HAVING count(*) > 1"
     )
-    return cte, f"LEFT JOIN repeated USING ({keys})"
+    return f"LEFT JOIN {repeated} USING ({keys})"
 
 
 def _suspect_groups(table: Table, present: str) -> tuple[str, str] | None:

@@ -448,6 +448,18 @@ def test_stale_data(tmp_path: Path, change: Callable[[Drop], Drop], message: dic
     assert run_m1(drop, tmp_path, config=config) == expected
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_stale_data_names_the_highest_installment_updated_last(tmp_path: Path, fmt: str) -> None:
+    # Equal updated_at: the tie goes to the highest installment_no, negative numbers included
+    # (loan_ledger orders (updated_at, installment_no) as one number).
+    drop = overdue_loan().installment("L1", -999999999, "2026-12-01", "5.00", AFTER_RULE)
+    drop.installment("L1", 7, "2026-12-02", "5.00", AFTER_RULE)
+    drop.installment("L1", 3, "2026-12-03", "5.00", "2026-11-22T22:59:59+08:00")
+    drop.message("M1")
+    reason = run_drop(drop, tmp_path, fmt=fmt)["M1"]["reason"]
+    assert "STALE_DATA: installment 7 updated 2026-11-22 23:00:00+08 after the rule" in reason
+
+
 # --------------------------------------------------------------------------- unknown / mismatch
 
 

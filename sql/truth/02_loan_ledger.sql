@@ -18,7 +18,10 @@ installment_changes AS (
     SELECT
         loan_id,
         max(updated_at) AS last_installment_change_at,
-        arg_max(installment_no, (updated_at, installment_no)) AS last_installment_no
+        -- The latest (updated_at, installment_no) as one number, which is cheaper to compare
+        -- than a struct: |installment_no| < 10^9, so installment_no + 10^9 fits below 2·10^9.
+        arg_max(installment_no, CAST(epoch_us(updated_at) AS HUGEINT) * 2000000000
+                                + (installment_no + 1000000000)) AS last_installment_no
     FROM installments, run_params
     WHERE installments.problem IS NULL AND updated_at <= run_params.as_of
     GROUP BY loan_id

@@ -1,0 +1,110 @@
+"""Where a `reconcile run` spends its time: DuckDB's own profile of every statement it runs.
+
+    python benchmarks/profile_run.py DATA_DIR [--as-of TS] [--top 12] [--operators 3]
+
+Runs the engine in this process on DATA_DIR (output to a temporary folder) with DuckDB's
+JSON profiling on, then prints the costliest statements by wall time, each with what it
+creates or writes and its costliest operators (CPU seconds summed over threads, rows out).
+Nothing in the engine changes: the DuckDB connection it opens is wrapped to profile each
+statement. A development tool, for the README's "where the time goes"; not for the nightly job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from reconcile import engine
+
+_TARGET = re.compile(
+    r"(CREATE (?:OR REPLACE )?(?:TABLE|VIEW) \w+|COPY .*? TO '([^']+)')", re.DOTALL)
+
+
+@dataclass
+class Statement:
+    label: str
+    seconds: float
+    operators: list[tuple[float, str, int]] = field(default_factory=list)
+
+
+class ProfiledConnection:
+    """Forwards everything to a DuckDB connection, profiling each execute() on the way."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        self._connection = connection
+        self._profile = folder / "profile.json"
+        self.statements: list[Statement] = []
+        connection.execute("PRAGMA enable_profiling = 'json'")
+        connection.execute(f"SET profiling_output = '{self._profile}'")
+
+    def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
+        self._profile.unlink(missing_ok=True)
+        started = time.perf_counter()
+        result = self._connection.execute(query, parameters)
+        seconds = time.perf_counter() - started
+        self.statements.append(Statement(_label(query), seconds, self._operators()))
+        return result
+
+    def _operators(self) -> list[tuple[float, str, int]]:
+        if not self._profile.exists():
+            return []
+        found: list[tuple[float, str, int]] = []
+        stack = list(json.loads(self._profile.read_text()).get("operator", []))
+        while stack:
+            node = stack.pop()
+            found.append((node.get("timing", 0.0), node.get("type", "?"),
+                          node.get("intermediate_rows", 0)))
+            stack.extend(node.get("children", []))
+        return sorted(found, reverse=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+def _label(query: str) -> str:
+    target = _TARGET.search(query)
+    if target:
+        return f"COPY -> {Path(target.group(2)).name}" if target.group(2) else target.group(1)
+    return " ".join(query.split())[:70]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--as-of", default="2026-11-23T01:30:00+08:00")
+    parser.add_argument("--top", type=int, default=12, help="statements to show")
+    parser.add_argument("--operators", type=int, default=3, help="operators per statement")
+    args = parser.parse_args()
+    connections: list[ProfiledConnection] = []
+    real_connect = duckdb.connect
+
+    def connect(*positional: Any, **named: Any) -> ProfiledConnection:
+        connections.append(ProfiledConnection(real_connect(*positional, **named), scratch))
+        return connections[-1]
+
+    with tempfile.TemporaryDirectory(prefix="reconcile-profile-") as folder:
+        scratch = Path(folder)
+        engine.duckdb.connect = connect  # type: ignore[assignment]
+        started = time.perf_counter()
+        result = engine.run(args.data_dir, scratch / "out", as_of=args.as_of)
+        wall = time.perf_counter() - started
+    statements = [s for c in connections for s in c.statements]
+    print(f"{result.messages:,} messages in {wall:.1f} s; stages "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
+          + f"; {len(statements)} statements")
+    for statement in sorted(statements, key=lambda s: -s.seconds)[: args.top]:
+        print(f"{statement.seconds:7.3f} s  {statement.label}")
+        for seconds, operator, rows in statement.operators[: args.operators]:
+            print(f"{'':11}{seconds:7.3f}  {operator:<22} rows={rows:,}")
+
+
+if __name__ == "__main__":
+    main()
