@@ -23,7 +23,14 @@ from reconcile import __version__, history, writer
 from reconcile.config import Settings
 from reconcile.content import content_patterns
 from reconcile.errors import ConfigError, InputError
-from reconcile.inputs import InputFile, drop_relation, load, locate, quote_literal
+from reconcile.inputs import (
+    InputFile,
+    check_unchanged,
+    drop_relation,
+    load,
+    locate,
+    quote_literal,
+)
 from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage, stages_as_view
@@ -181,6 +188,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
     )
     with writer.staged_output(request.out_dir, run_id) as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
+        check_unchanged(list(inputs.values()))
         watch.lap("outputs")
         result = replace(result, duration_seconds=watch.elapsed(), stage_seconds=dict(watch.laps))
         run_fingerprint, earlier_run = _history_lookup(con, request, result)
@@ -239,8 +247,8 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
 
 
 # Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
-# that the checks, findings and writes have the memory (the staged installments alone are
-# ~8 rows per message). A check that read one would fail on every run, not silently.
+# that the checks, findings and writes have the memory (a staged CSV installments table
+# alone holds ~8 rows per message). A check that read one would fail on every run.
 TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "unusable_loans", "loan_ledger",
                      "loan_day_truth", "message_inputs")
 

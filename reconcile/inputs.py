@@ -42,6 +42,8 @@ class InputFile:
     sha256: str = ""
     # SQL giving a row's 1-based position in its file, over raw_<table>.
     row_number: str = "rowid + 1"
+    # file_identity(path) before it was read: the run reads Parquet again later.
+    identity: tuple[int, int, int] | None = None
 
     @property
     def file_name(self) -> str:
@@ -93,6 +95,7 @@ def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> Inp
         definition = ", ".join(f"{quote_identifier(c)} VARCHAR" for c in columns)
         con.execute(f"CREATE OR REPLACE TABLE raw_{table.name} ({definition})")
         return InputFile(table.name, None, "absent", columns)
+    identity = file_identity(path)
     file_format = next(fmt for suffix, fmt in FORMATS if path.name.endswith(suffix))
     if file_format == "csv":
         columns = _csv_header(path)
@@ -104,7 +107,34 @@ def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> Inp
         _check_columns(table, path, columns)
         row_number = f"{PARQUET_ROW} + 1"
     (rows,) = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone() or (0,)
-    return InputFile(table.name, path, file_format, columns, rows, _sha256(path), row_number)
+    return InputFile(table.name, path, file_format, columns, rows, _sha256(path), row_number,
+                     identity)
+
+
+def file_identity(path: Path) -> tuple[int, int, int]:
+    """(inode, size, mtime in ns): changes when a file is rewritten or replaced."""
+    status = path.stat()
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def check_unchanged(sources: list[InputFile]) -> None:
+    """Refuse a run whose input files changed while it ran (a drop still being delivered).
+
+    Parquet inputs are views, read again by later steps and by the writer, so a file
+    replaced mid-run would mix two versions in one output, under the first one's sha256.
+    """
+    for source in sources:
+        if source.path is None:
+            continue
+        try:
+            unchanged = file_identity(source.path) == source.identity
+        except OSError:
+            unchanged = False
+        if not unchanged:
+            raise InputError(
+                f"{source.file_name}: changed while it was being reconciled; nothing was "
+                f"written (re-run once the drop is complete)"
+            )
 
 
 def _csv_header(path: Path) -> tuple[str, ...]:

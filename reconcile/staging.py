@@ -1,4 +1,4 @@
-"""Turn each loaded `raw_<table>` into a typed table `<table>` that keeps every row.
+"""Turn each loaded `raw_<table>` into a typed table (or view) `<table>` that keeps every row.
 
 Every typed table has `source_row` (1-based data row of the file) and `problem`: NULL for a
 usable row, else every reason the row is unusable, in words a person can act on
@@ -158,7 +158,7 @@ def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile
                  parsed: str) -> str:
     """The join marking every copy of a repeated key: which is right cannot be known.
 
-    The repeated keys are found once, into the small table <table>__repeated, so that a
+    The repeated keys are found once, into the small table <table>__repeated_key, so that a
     staged view does not group its rows again each time it is read. "" when the key
     provably repeats nowhere (see _suspect_groups).
     """

@@ -116,6 +116,32 @@ def test_crash_while_writing_leaves_previous_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_input_replaced_during_the_run_is_exit_2_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00").message("M1")
+    data_dir = drop.write(tmp_path / "in", fmt)
+    out = tmp_path / "out"
+    assert run_cli(data_dir, out).exit_code == EXIT_OK
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_tables = writer.write_tables
+
+    def write_while_the_drop_is_replaced(*args: object) -> None:
+        write_tables(*args)  # type: ignore[arg-type]
+        # A delivery job replacing the file by a new one (same bytes, new inode).
+        installments = data_dir / f"installments.{fmt}"
+        replacement = installments.with_suffix(".new")
+        replacement.write_bytes(installments.read_bytes())
+        replacement.replace(installments)
+
+    monkeypatch.setattr(writer, "write_tables", write_while_the_drop_is_replaced)
+    result = run_cli(data_dir, out)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert f"installments.{fmt}: changed while it was being reconciled" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 def test_refuses_to_replace_a_foreign_folder(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     out.mkdir()

@@ -1,6 +1,7 @@
 -- message_inputs: every readable message (rejected rows excluded) with what the ledger,
--- templates and rules say about it (and its recipient and text, for contact_context). d(s), the local calendar date of scheduled_at in the
--- configured timezone, is send_date. g is the loan's grace_days, else the configured one.
+-- templates and rules say about it, and its recipient and text (for contact_context).
+-- d(s), the local calendar date of scheduled_at in the configured timezone, is send_date;
+-- g is the loan's grace_days, else the configured one.
 CREATE OR REPLACE TABLE message_inputs AS
 WITH known_loans AS (
     SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)
