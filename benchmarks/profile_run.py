@@ -92,10 +92,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="reconcile-profile-") as folder:
         scratch = Path(folder)
-        engine.duckdb.connect = connect  # type: ignore[assignment]
-        started = time.perf_counter()
-        result = engine.run(args.data_dir, scratch / "out", as_of=args.as_of)
-        wall = time.perf_counter() - started
+        # Every duckdb.connect() of this process, the engine's included, is wrapped.
+        duckdb.connect = connect  # type: ignore[assignment]
+        try:
+            started = time.perf_counter()
+            result = engine.run(args.data_dir, scratch / "out", as_of=args.as_of)
+            wall = time.perf_counter() - started
+        finally:
+            duckdb.connect = real_connect
     statements = [s for c in connections for s in c.statements]
     print(f"{result.messages:,} messages in {wall:.1f} s; stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
