@@ -82,7 +82,7 @@ main.add_command(report)
 @click.option("--force", is_flag=True, help="With --db: record the run even if it repeats one.")
 @click.option("--max-feed-lag-hours", metavar="H",
               help="Hold every message (STALE_FEED) when the newest payment posted is "
-                   "older than H hours before T.")
+                   "older than H hours before T (default 48; 0 = off).")
 @click.option("--profile", type=click.Choice(list(PROFILES)),
               help="Contact-policy profile (quiet hours, frequency caps, opt-out); "
                    "default cn, or the config file's.")
@@ -100,8 +100,9 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
 
     Exit status: 0 the run completed (whatever it flagged), 2 unusable input or
-    options, 1 any other failure; 3 block rate above --fail-on-block-rate; 75 the
-    history is in use by another run.
+    options, 1 any other failure; 3 block rate above --fail-on-block-rate; 4 money
+    that cannot be placed under unplaced_payment_policy "fail"; 75 the history is in
+    use by another run.
     """
     with error_handler(debug):
         settings = load_settings(config_path, profile)
@@ -110,6 +111,7 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
                                       "--max-feed-lag-hours")
         result = run(data_dir, out_dir, settings=settings, as_of=as_of, history_db=history_db,
                      force=force, on_stage=console.stage_logger(log_format))
+        console.log_warnings(result, log_format)
         if not quiet:
             console.show_run(result)
         console.log_finished(result, log_format)

@@ -56,6 +56,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
+UNPLACED_PAYMENT_POLICIES = ("hold_matching", "fail", "hold_all")
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
 
@@ -71,8 +72,19 @@ class Settings:
     dpd_tolerance: int = 1
     max_rule_age_hours: Decimal = Decimal(24)
     # STALE_FEED: hold every message when the newest payment posted is older than this
-    # many hours before T (0 = off).
-    max_feed_lag_hours: Decimal = Decimal(0)
+    # many hours before T (0 = off). Two days: a consumer lender's payments post every day,
+    # weekends included, so a feed with nothing newer is behind, not quiet.
+    max_feed_lag_hours: Decimal = Decimal(48)
+    # INCOMPLETE_FEED: hold every message when a reference table is empty, absent after a
+    # night that had it, or has lost more than this share of the rows of the last night
+    # recorded in the history (--db).
+    max_feed_shrink: Decimal = Decimal("0.5")
+    # UNPLACED_PAYMENT: what the night does about settled or pending payments whose loan_id
+    # is empty or not in loans (docs/inputs.md): hold the messages they could belong to,
+    # and above max_unplaced_payments hold every message ("hold_matching") or stop the run
+    # with exit 4 ("fail"); or hold every message as soon as there is one ("hold_all").
+    unplaced_payment_policy: str = "hold_matching"
+    max_unplaced_payments: int = 20
     # Resources (beyond the contract): DuckDB's memory cap, past which work spills to
     # temp_directory (default: a folder beside OUT_DIR, removed after the run), and threads
     # (0 = one per core).
@@ -172,7 +184,7 @@ def _checked_value(base: Settings, name: str, value: Any, where: str) -> Any:
     if isinstance(current, str):
         return _text(value, where)
     if isinstance(current, Decimal):
-        return _decimal(value, where, places=None if name.endswith("hours") else 2)
+        return _decimal(value, where, places=2 if name in _AMOUNT_SETTINGS else None)
     return _whole_number(value, where)
 
 
@@ -192,12 +204,20 @@ def _check_consistency(settings: Settings, source: str) -> None:
     start, end = settings.allowed_minutes
     if not start < end:
         raise ConfigError(f"{source}: allowed_hours_start must be before allowed_hours_end")
-    if settings.frequency_scope not in FREQUENCY_SCOPES:
-        raise ConfigError(f"{source}: frequency_scope must be one of "
-                          f"{', '.join(FREQUENCY_SCOPES)}, got {settings.frequency_scope!r}")
+    _check_choice(settings.frequency_scope, FREQUENCY_SCOPES, f"{source}: frequency_scope")
+    _check_choice(settings.unplaced_payment_policy, UNPLACED_PAYMENT_POLICIES,
+                  f"{source}: unplaced_payment_policy")
+    if settings.max_feed_shrink > 1:
+        raise ConfigError(f"{source}: max_feed_shrink is a share of rows, at most 1 "
+                          f"(1 = never), got {settings.max_feed_shrink}")
     _check_names(settings.restricting_contact_flags, CONTACT_FLAG_KINDS,
                  f"{source}: restricting_contact_flags")
     _check_names(settings.disabled_checks, FLAGS, f"{source}: disabled_checks")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def _check_names(names: tuple[str, ...], known: tuple[str, ...], where: str) -> None:
@@ -206,6 +226,8 @@ def _check_names(names: tuple[str, ...], known: tuple[str, ...], where: str) -> 
         raise ConfigError(f"{where}: unknown flag {unknown[0]!r} (known: {', '.join(known)})")
 
 
+# Settings that are amounts of yuan, exact to the cent; other decimals (hours, shares) are not.
+_AMOUNT_SETTINGS = ("min_overdue_amount", "amount_tolerance")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 
 

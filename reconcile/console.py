@@ -12,6 +12,7 @@ import click
 
 from reconcile.engine import TURNED_OFF, RunResult
 from reconcile.generator import GenerateResult
+from reconcile.safe_text import printable
 from reconcile.schema import OUTCOMES
 from reconcile.verify import VerifyResult
 
@@ -26,6 +27,8 @@ def run_summary(result: RunResult) -> str:
         + "  ".join(f"{outcome} {counts[outcome]} ({_share(counts[outcome], total)})"
                     for outcome in OUTCOMES),
     ]
+    # What the data could not tell comes first: it can change what the counts mean.
+    lines += [f"  warning: {warning}" for warning in result.warnings]
     flagged = [(flag, n) for flag, n in result.flag_counts.items() if n]
     if flagged:
         width = max(len(flag) for flag, _ in flagged)
@@ -35,7 +38,8 @@ def run_summary(result: RunResult) -> str:
     issues = sum(result.input_issue_counts.values())
     if issues:
         by_table = ", ".join(f"{t} {n}" for t, n in result.input_issue_counts.items() if n)
-        lines.append(f"  unusable reference rows: {issues} ({by_table}) -> input_issues.csv")
+        lines.append(f"  unusable or unattributed reference rows: {issues} ({by_table}) "
+                     "-> input_issues.csv")
     if result.history:
         lines.append(f"  history: {result.history}")
     lines.append(f"  wrote {result.out_dir} in {result.duration_seconds:.2f} s")
@@ -58,11 +62,13 @@ def _share(count: int, total: int) -> str:
 
 
 def show_run(result: RunResult) -> None:
-    click.echo(run_summary(result))
+    click.echo(printable(run_summary(result), keep="\n"))
 
 
 def show_error(message: str) -> None:
-    click.echo(f"reconcile: error: {message}", err=True)
+    # An error may quote the drop (a header, a CSV line): its control codes are shown, not run.
+    shown = printable(message, keep="\n")
+    click.echo(f"reconcile: error: {shown}", err=True)
 
 
 def stage_logger(log_format: str) -> Callable[[str, float], None] | None:
@@ -97,6 +103,15 @@ class StageProgress:
         self._bar.update(1, f"{stage} {seconds:.1f} s")
         if self._bar.pos >= len(self._stages):
             self._bar.render_finish()
+
+
+def log_warnings(result: RunResult, log_format: str) -> None:
+    """Each warning on stderr, where a scheduler's log keeps it even under --quiet."""
+    for warning in result.warnings:
+        if log_format == "json":
+            _log_json(event="warning", run_id=result.run_id, message=warning)
+        else:
+            click.echo(f"reconcile: warning: {warning}", err=True)
 
 
 def log_finished(result: RunResult, log_format: str) -> None:
@@ -187,4 +202,4 @@ def verify_report(result: VerifyResult) -> str:
 
 
 def show_verify(result: VerifyResult) -> None:
-    click.echo(verify_report(result))
+    click.echo(printable(verify_report(result), keep="\n"))

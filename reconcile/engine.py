@@ -19,10 +19,12 @@ from typing import Any
 
 import duckdb
 
-from reconcile import __version__, history, writer
+from reconcile import __version__, feeds, history, writer
 from reconcile.config import Settings
 from reconcile.content import content_patterns
 from reconcile.errors import ConfigError, InputError
+from reconcile.faults import from_duckdb, run_step
+from reconcile.history import PreviousNight
 from reconcile.inputs import (
     InputFile,
     check_unchanged,
@@ -31,7 +33,7 @@ from reconcile.inputs import (
     locate,
     quote_literal,
 )
-from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME, VERDICTS
+from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage, stages_as_view
 
@@ -58,6 +60,12 @@ class RunResult:
     history: str | None = None
     # Flags not evaluated this run, with why (an optional input absent, a check turned off).
     skipped_checks: dict[str, str] = field(default_factory=dict)
+    # Settled or pending payments no loan can take (UNPLACED_PAYMENT, docs/inputs.md).
+    unplaced_payments: feeds.UnplacedMoney | None = None
+    # The run INCOMPLETE_FEED compared tonight's tables with (None: no history, or none).
+    previous_run: PreviousNight | None = None
+    # What the night's data could not tell: shown first, logged as warnings.
+    warnings: tuple[str, ...] = ()
 
     @property
     def messages(self) -> int:
@@ -84,6 +92,12 @@ class RunResult:
             "skipped_checks": self.skipped_checks,
             "input_issues": self.input_issue_counts,
             "unattributed_ledger_rows": self.unattributed_ledger_rows,
+            "unplaced_payments": (self.unplaced_payments.to_dict()
+                                  if self.unplaced_payments else None),
+            "previous_run": ({"run_id": self.previous_run.run_id,
+                              "as_of": self.previous_run.as_of}
+                             if self.previous_run else None),
+            "warnings": list(self.warnings),
             "settings": self.settings.to_dict(),
             "history": self.history,
         }
@@ -156,6 +170,9 @@ def run(
         con = _connect(request.settings, spill_dir)
         try:
             return _run(con, request, paths, run_id, watch)
+        except duckdb.Error as error:  # an unreadable input (exit 2) or a machine fault (1)
+            raise from_duckdb(error, run_step(watch.laps), con=con,
+                              inputs=paths.values()) from error
         finally:
             con.close()
             if not request.settings.temp_directory:
@@ -167,9 +184,12 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
     settings = request.settings
     as_of_text = _resolve_as_of(con, request.as_of, settings.timezone, watch.started)
     inputs = _load_inputs(con, paths, settings.timezone)
+    previous = (history.previous_night(con, request.history_db, as_of_text)
+                if request.history_db else None)
+    feeds.create_feed_volume(con, inputs, previous)
     watch.lap("inputs")
     skipped = skipped_checks(inputs, settings)
-    _reconcile(con, settings, as_of_text, skipped)
+    night = _reconcile(con, settings, as_of_text, skipped)
     watch.lap("checks")
     result = RunResult(
         run_id=run_id,
@@ -181,10 +201,13 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         verdict_counts=_verdict_counts(con),
         flag_counts=_flag_counts(con),
         input_issue_counts=_input_issue_counts(con),
-        unattributed_ledger_rows=_unattributed_ledger_rows(con),
+        unattributed_ledger_rows=sum(night.unattributed.values()),
         started_at=watch.started.isoformat(timespec="seconds"),
         duration_seconds=0.0,
         skipped_checks=skipped,
+        unplaced_payments=night.money,
+        previous_run=previous,
+        warnings=night.warnings,
     )
     with writer.staged_output(request.out_dir, run_id) as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
@@ -249,22 +272,36 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
 # Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
 # that the checks, findings and writes have the memory (a staged CSV installments table
 # alone holds ~8 rows per message). A check that read one would fail on every run.
-TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "unusable_loans", "loan_ledger",
-                     "loan_day_truth", "message_inputs")
+TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "known_loans", "unusable_loans",
+                     "loan_ledger", "loan_day_truth", "message_inputs")
+
+
+@dataclass(frozen=True)
+class NightFacts:
+    """What the night's feeds as a whole showed (reconcile.feeds)."""
+
+    unattributed: dict[str, int]
+    money: feeds.UnplacedMoney
+    warnings: tuple[str, ...]
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
-               skipped: dict[str, str]) -> None:
+               skipped: dict[str, str]) -> NightFacts:
     """Ledger truth (sql/truth), every check (sql/checks), then verdicts (sql/findings.sql)."""
     _create_params(con, settings, as_of)
     _create_contact_params(con, settings)
     for _, sql in truth_steps():
         con.execute(sql)
+    unattributed = feeds.unattributed_rows(con)
+    money = feeds.unplaced_money(con)
+    feeds.stop_if_policy_fails(money, settings)
     for table in TRUTH_ONLY_TABLES:
         drop_relation(con, table)
     _run_checks(con, skipped)
+    feed_flags = feeds.feed_flag_details(con)
     con.execute(read_sql("findings.sql"))
     drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
+    return NightFacts(unattributed, money, feeds.warnings(unattributed, money, feed_flags))
 
 
 # How a skipped check's reason starts when the settings turned it off (rather than a
@@ -303,8 +340,11 @@ def _resolve_as_of(
     """T as text with its offset; parsed with the same rules as the drop's timestamps."""
     text = as_of if as_of is not None else now.isoformat()
     row = con.execute(
-        "SELECT CAST(parse_timestamp(?, ?) AS VARCHAR)", [text, timezone]
+        "SELECT CAST(parse_timestamp($1, $2) AS VARCHAR), "
+        "wall_time_fault(naive_timestamp($1), $2)", [text, timezone]
     ).fetchone()
+    if row is not None and row[1] is not None:  # a naive time a clock change skipped/repeated
+        raise ConfigError(f"--as-of {text!r} {row[1]}")
     if row is None or row[0] is None:
         raise ConfigError(
             f"--as-of {text!r} is not a timestamp (ISO 8601, e.g. 2026-11-23T02:00:00+08:00)"
@@ -340,11 +380,15 @@ def _create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: st
         "CAST(? AS INTEGER) AS grace_days, CAST(? AS DECIMAL(18, 2)) AS min_overdue_amount, "
         "CAST(? AS DECIMAL(18, 2)) AS amount_tolerance, CAST(? AS BIGINT) AS dpd_tolerance, "
         "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us, "
-        "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us",
+        "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us, "
+        "CAST(? AS DECIMAL(10, 6)) AS max_feed_shrink, "
+        "CAST(? AS VARCHAR) AS unplaced_payment_policy, "
+        "CAST(? AS BIGINT) AS max_unplaced_payments",
         [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
          str(settings.amount_tolerance), settings.dpd_tolerance,
          str(settings.max_rule_age_hours), max_age_us,
-         str(settings.max_feed_lag_hours), max_feed_lag_us],
+         str(settings.max_feed_lag_hours), max_feed_lag_us, str(settings.max_feed_shrink),
+         settings.unplaced_payment_policy, settings.max_unplaced_payments],
     )
     con.execute(
         "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "
@@ -410,11 +454,4 @@ def _input_issue_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t.name: int(counts.get(t.name, 0)) for t in TABLES if t.name != "send_batch"}
 
 
-def _unattributed_ledger_rows(con: duckdb.DuckDBPyConnection) -> int:
-    ledger_tables = [t.name for t in TABLES_BY_NAME.values() if t.loan_column]
-    row = con.execute(
-        "SELECT count(*) FROM input_issues "
-        "WHERE is_blank(loan_id) AND list_contains(?, table_name)",
-        [ledger_tables],
-    ).fetchone()
-    return int(row[0]) if row else 0
+

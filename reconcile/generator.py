@@ -60,7 +60,7 @@ from reconcile.reference import (
     parse_timestamp,
     reference,
 )
-from reconcile.schema import TABLES_BY_NAME
+from reconcile.schema import FEED_FLAGS, TABLES_BY_NAME
 
 DEFAULT_AS_OF = "2026-11-23T01:30:00+08:00"
 TIMEZONE = "Asia/Shanghai"
@@ -69,6 +69,10 @@ FILE_FORMATS = ("csv", "parquet")
 DEFAULT_CHUNK_LOANS = 10_000
 LABELS_FILE = "labels.csv"
 DROP_FILE = "drop.json"
+# The settings the labels are for: the flags that judge the night as a whole (FEED_FLAGS:
+# money across every loan, the files, the history) are off, as chunk-by-chunk labels
+# cannot see them.
+CONFIG_FILE = "reconcile.toml"
 LABEL_COLUMNS = ("message_id", "source_row", "verdict", "flags", "overdue_amount",
                  "days_past_due")
 TABLE_NAMES = ("send_batch", "templates", "loans", "installments", "payments", "rules",
@@ -92,6 +96,7 @@ class Rates:
     paid: float = 0.02
     stale: float = 0.03
     old_rule: float = 0.01
+    clock_skew: float = 0.003
     not_due: float = 0.02
     grace: float = 0.015
     closed: float = 0.01
@@ -137,6 +142,7 @@ RATE_HELP: dict[str, str] = {
     "paid": "paid in full before the rule ran; it claims the debt",
     "stale": "a payment or installment changed after the rule ran",
     "old_rule": "rule data over 24 h old (some exactly 24 h: fresh)",
+    "clock_skew": "the rule claims to have run after as-of (some exactly at it: fine)",
     "not_due": "a delinquency rule picks a loan not yet due",
     "grace": "the rule ignores the loan's grace days",
     "closed": "the loan is closed (settled, or written off)",
@@ -224,7 +230,9 @@ class GenerateResult:
     def run_command(self, out: str | None = None) -> str:
         """The `reconcile run` that the labels are for."""
         target = out or f"{self.out_dir.rstrip('/')}-out"
-        return f"reconcile run {self.out_dir} --out {target} --as-of {self.as_of}"
+        config = f"{self.out_dir.rstrip('/')}/{CONFIG_FILE}"
+        return (f"reconcile run {self.out_dir} --out {target} --as-of {self.as_of} "
+                f"--config {config}")
 
     def drop_description(self) -> dict[str, Any]:
         """drop.json: what reproduces the drop and how to run it (no path, no timing, so the
@@ -245,7 +253,8 @@ class GenerateResult:
                 "verdicts": self.verdicts,
                 "flags": self.flags,
             } if self.labels else None,
-            "run": f"reconcile run DROP_DIR --out OUT_DIR --as-of {self.as_of}",
+            "run": f"reconcile run DROP_DIR --out OUT_DIR --as-of {self.as_of} "
+                   f"--config DROP_DIR/{CONFIG_FILE}",
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -926,6 +935,13 @@ class _CaseBuilder:
         else:
             r = f.as_of - timedelta(hours=24) - timedelta(seconds=rng.randint(1, 48 * 3600))
         loan, _ = self.overdue_loan(r)
+        self.add(f.collection(loan, r, self.s))
+
+    def mode_clock_skew(self) -> None:
+        f, rng = self.f, self.rng
+        r = f.as_of if rng.random() < 0.25 else f.as_of + timedelta(
+            seconds=rng.randint(1, 12 * 3600))
+        loan, _ = self.overdue_loan(f.dq_run)
         self.add(f.collection(loan, r, self.s))
 
     def mode_not_due(self) -> None:
@@ -1836,6 +1852,7 @@ def generate(
         (staging / DROP_FILE).write_text(
             json.dumps(result.drop_description(), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
+        (staging / CONFIG_FILE).write_text(labels_config(), encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)
@@ -1857,12 +1874,21 @@ LabelRow = tuple[str | None, str, str, str | None, int | None]
 
 
 def label_chunk(tables: Chunk, as_of: datetime) -> list[LabelRow]:
-    """The oracle's answer for every send_batch row of one chunk (with templates and rules)."""
+    """The oracle's answer for every send_batch row of one chunk (with templates and rules),
+    without the flags that need the whole drop (labels_config)."""
     return [
         (f.message_id, f.verdict, ";".join(f.flags),
          None if f.overdue_amount is None else f"{f.overdue_amount:.2f}", f.days_past_due)
-        for f in reference(tables, as_of, Settings())
+        for f in reference(tables, as_of, Settings(whole_drop=False))
     ]
+
+
+def labels_config() -> str:
+    """reconcile.toml of a generated drop: the settings its labels are for."""
+    flags = ", ".join(f'"{flag}"' for flag in FEED_FLAGS)
+    return ("# The flags that judge the night as a whole are off: the labels are worked out\n"
+            "# one chunk of loans at a time, which cannot see them.\n"
+            f"disabled_checks = [{flags}]\n")
 
 
 class _Labeller:

@@ -127,6 +127,45 @@ def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         con.execute("USE memory")
 
 
+@dataclass(frozen=True)
+class PreviousNight:
+    """The last run recorded before this one's as-of, and its input tables' row counts."""
+
+    run_id: str
+    as_of: str
+    rows: dict[str, int]
+
+
+def previous_night(con: duckdb.DuckDBPyConnection, db_path: Path,
+                   as_of: str) -> PreviousNight | None:
+    """The run recorded with the latest as-of before `as_of` (INCOMPLETE_FEED compares
+    tonight's tables with its), or None for a new history. The file is attached read-only
+    for this one query, so an analyst's open reader does not stand in its way."""
+    if not db_path.is_file():
+        return None
+    alias = f"{CATALOG}_before"
+    try:
+        con.execute(f"ATTACH {quote_literal(str(db_path))} AS {alias} (READ_ONLY)")
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
+    try:
+        (has_runs,) = con.execute(
+            "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = ? "
+            "AND table_name = 'runs'", [alias]).fetchone() or (False,)
+        row = con.execute(
+            f"SELECT run_id, CAST(as_of AS VARCHAR), CAST(inputs AS VARCHAR) FROM {alias}.runs "
+            "WHERE as_of < CAST(? AS TIMESTAMPTZ) ORDER BY as_of DESC, finished_at DESC "
+            "LIMIT 1", [as_of]).fetchone() if has_runs else None
+    finally:
+        con.execute(f"DETACH {alias}")
+    if row is None:
+        return None
+    inputs = json.loads(row[2])
+    return PreviousNight(str(row[0]), str(row[1]),
+                         {name: int(table["rows"]) for name, table in inputs.items()})
+
+
 def recorded_run(con: duckdb.DuckDBPyConnection, run_fingerprint: str) -> str | None:
     """The run already recorded with this fingerprint, if any."""
     row = con.execute(
@@ -146,13 +185,13 @@ def record(con: duckdb.DuckDBPyConnection, result: RunResult, run_fingerprint: s
         con.execute(
             f"INSERT INTO {CATALOG}.runs VALUES (?, ?, 'completed', CAST(? AS TIMESTAMPTZ), "
             "CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, run_fingerprint, result.as_of, result.started_at, finished_at,
              result.duration_seconds, result.data_dir, result.out_dir, result.version,
              _json({n: f.to_dict() for n, f in result.inputs.items()}),
              _json(result.settings.to_dict()), result.messages, counts["send"],
              counts["hold"], counts["block"], counts["rejected"], _json(counts),
-             _json(result.flag_counts)],
+             _json(result.flag_counts), list(result.warnings)],
         )
         con.execute(
             f"INSERT INTO {CATALOG}.findings "

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from reconcile.errors import InputError
+from reconcile.faults import from_duckdb
 from reconcile.schema import TABLES, Table
 
 # The 0-based row position DuckDB adds to a Parquet read (read_parquet file_row_number).
@@ -176,8 +177,9 @@ def _load_csv(
             f"{quote_literal(str(path))}, header = true, auto_detect = false, delim = ',',"
             f" quote = '\"', escape = '\"', columns = {{{column_types}}})"
         )
-    except duckdb.Error as error:
-        raise InputError(f"{path.name}: {_csv_error_summary(str(error))}") from error
+    except duckdb.Error as error:  # out of memory or no spill folder is exit 1, not the file
+        raise from_duckdb(error, f"loading {path.name}", con=con, inputs=[path],
+                          bad_input=f"{path.name}: {_csv_error_summary(str(error))}") from error
 
 
 def _csv_error_summary(message: str) -> str:
@@ -201,7 +203,9 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> t
         described = con.execute(f"DESCRIBE raw_{table.name}").fetchall()
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0]
-        raise InputError(f"{path.name}: not a readable Parquet file ({first_line})") from error
+        raise from_duckdb(error, f"loading {path.name}", con=con, inputs=[path],
+                          bad_input=f"{path.name}: not a readable Parquet file ({first_line})"
+                          ) from error
     return tuple(row[0] for row in described if row[0] != PARQUET_ROW)
 
 

@@ -25,6 +25,7 @@ import duckdb
 
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.inputs import quote_literal
+from reconcile.safe_text import printable
 from reconcile.views import load_views
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
@@ -240,7 +241,8 @@ def render_json(columns: Sequence[str], rows: Sequence[Row]) -> str:
     """A JSON list of objects; decimals as strings (exact), timestamps and dates ISO 8601."""
     keys = _unique(columns)
     records = [dict(zip(keys, (_json_value(v) for v in row), strict=True)) for row in rows]
-    return json.dumps(records, ensure_ascii=False, indent=2)
+    # json escapes C0 controls; C1 and bidi controls become \u escapes too (same values).
+    return printable(json.dumps(records, ensure_ascii=False, indent=2), keep="\n")
 
 
 def views_listing(output_format: str) -> str:
@@ -280,7 +282,8 @@ def _table_cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_table_cell(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_table_cell(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_table_cell(k)}: {_table_cell(v)}"
+                               for k, v in value.items()) + "}"
     return _escape(_scalar_text(value))
 
 
@@ -331,7 +334,8 @@ def _unique(columns: Sequence[str]) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    """A value on one line and with no control code: \\r, \\n, \\t, ESC as \\u001b."""
+    return printable(text)
 
 
 def _width(text: str) -> int:

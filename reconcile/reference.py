@@ -31,8 +31,12 @@ FLAGS = (
     "BORROWER_MISMATCH",
     "UNKNOWN_TEMPLATE",
     "LEDGER_INVALID",
-    # docs/contact_checks.md (issue #5), in the order of its table. The engine's STALE_FEED
-    # (off by default) sits between the two groups there; the oracle does not implement it.
+    # docs/inputs.md: a rule that claims to have run after T; money no loan can take.
+    "CLOCK_SKEW",
+    "UNPLACED_PAYMENT",
+    # docs/contact_checks.md (issue #5), in the order of its table. The engine's feed flags
+    # (STALE_FEED, INCOMPLETE_FEED) sit before UNPLACED_PAYMENT there; the oracle does not
+    # implement them: they judge the night's files as a whole (and the history).
     "QUIET_HOURS",
     "FREQUENCY_CAP",
     "DUPLICATE_IN_BATCH",
@@ -57,6 +61,8 @@ DEFAULT_POLICY = {
     "PAYMENT_PENDING": "hold",
     "UNKNOWN_TEMPLATE": "hold",
     "LEDGER_INVALID": "hold",
+    "CLOCK_SKEW": "hold",
+    "UNPLACED_PAYMENT": "hold",
     # docs/contact_checks.md, "default verdict".
     "QUIET_HOURS": "hold",
     "FREQUENCY_CAP": "hold",
@@ -130,6 +136,12 @@ class Settings:
     amount_tolerance: Decimal = Decimal("0.01")
     dpd_tolerance: int = 1
     max_rule_age_hours: Decimal = Decimal(24)
+    # docs/inputs.md: what unplaced money holds.
+    unplaced_payment_policy: str = "hold_matching"
+    max_unplaced_payments: int = 20
+    # False when labelling one chunk of a generated drop: UNPLACED_PAYMENT, which looks at
+    # the whole drop's money, is not evaluated.
+    whole_drop: bool = True
     # Contact policy (docs/contact_checks.md): the "cn" profile unless said otherwise.
     profile: str = "cn"
     allowed_hours_start: str = "08:00"
@@ -175,23 +187,50 @@ TIMESTAMP_RE = re.compile(
 )
 
 
+# docs/inputs.md: the surrounding whitespace trimmed from identifiers and before parsing.
+WHITESPACE = " \t\n\v\f\r\u00a0\u3000\ufeff"
+# Columns compared after trimming it: identifiers, and the codes of a fixed list.
+TRIMMED_COLUMNS = {
+    "send_batch": ("message_id", "borrower_id", "loan_id", "phone", "template_id", "rule_id",
+                   "batch_id"),
+    "templates": ("template_id", "kind"),
+    "loans": ("loan_id", "borrower_id", "status"),
+    "installments": ("loan_id",),
+    "payments": ("payment_id", "loan_id", "status"),
+    "rules": ("rule_id", "category"),
+    "send_history": ("message_id", "borrower_id", "loan_id", "phone", "template_id"),
+    "borrowers": ("borrower_id", "phone"),
+    "contact_flags": ("borrower_id", "flag"),
+}
+
+
+def trimmed_tables(tables: dict[str, Any]) -> dict[str, Any]:
+    """The drop with identifiers and codes trimmed (None stays None, an absent table too)."""
+    def trim(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        return {k: v.strip(WHITESPACE) if k in columns and isinstance(v, str) else v
+                for k, v in row.items()}
+    return {name: None if rows is None
+            else [trim(row, TRIMMED_COLUMNS.get(name, ())) for row in rows]
+            for name, rows in tables.items()}
+
+
 def is_empty(value: str | None) -> bool:
-    """'A cell that is empty or only spaces is empty.'"""
-    return value is None or value.strip(" ") == ""
+    """'A cell that is empty or only whitespace is empty.'"""
+    return value is None or value.strip(WHITESPACE) == ""
 
 
 def parse_amount(value: str) -> Decimal | None:
-    text = value.strip(" ")
+    text = value.strip(WHITESPACE)
     return Decimal(text) if AMOUNT_RE.fullmatch(text) else None
 
 
 def parse_integer(value: str) -> int | None:
-    text = value.strip(" ")
+    text = value.strip(WHITESPACE)
     return int(text) if INTEGER_RE.fullmatch(text) else None
 
 
 def parse_date(value: str) -> date | None:
-    match = DATE_RE.fullmatch(value.strip(" "))
+    match = DATE_RE.fullmatch(value.strip(WHITESPACE))
     if not match:
         return None
     try:
@@ -200,9 +239,19 @@ def parse_date(value: str) -> date | None:
         return None
 
 
+def local_time_fault(naive: datetime, tz: ZoneInfo) -> str | None:
+    """'skipped' when no instant has wall time `naive` in tz (clocks went forward over it),
+    'repeated' when two have (clocks went back over it), else None."""
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return "skipped" if back != naive else "repeated"
+
+
 def parse_timestamp(value: str, tz: ZoneInfo) -> datetime | None:
     """With an offset it is that instant; without one, local time in the timezone."""
-    match = TIMESTAMP_RE.fullmatch(value.strip(" "))
+    match = TIMESTAMP_RE.fullmatch(value.strip(WHITESPACE))
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -213,7 +262,8 @@ def parse_timestamp(value: str, tz: ZoneInfo) -> datetime | None:
     except ValueError:  # not a real calendar instant
         return None
     if offset is None:
-        return naive.replace(tzinfo=tz)
+        # Wall time a clock change skipped or repeated is no one instant: not a timestamp.
+        return None if local_time_fault(naive, tz) else naive.replace(tzinfo=tz)
     if offset == "Z":
         return naive.replace(tzinfo=UTC)
     digits = offset[1:].replace(":", "")
@@ -329,6 +379,16 @@ class Ledger:
     payments: dict[str, list[Payment]]
     templates: dict[str, tuple[str, int | None, int | None]]  # usable templates only
     rule_categories: dict[str, str]  # usable rules only
+    # Payments whose loan_id is empty or not in loans, unless reversed or failed, with
+    # their posted_at (None when it cannot be read): UNPLACED_PAYMENT's candidates.
+    unplaced: list[UnplacedPayment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnplacedPayment:
+    loan_id: str | None
+    amount: Decimal | None
+    posted_at: datetime | None
 
 
 def read_loans(rows: list[dict[str, Any]], ledger: Ledger) -> None:
@@ -405,6 +465,9 @@ def read_payments(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> N
         if payment_id in repeated:
             problems.append("payment_id used twice")
         loan_id = None if is_empty(row.get("loan_id")) else row["loan_id"]
+        if (loan_id is None or loan_id not in ledger.known_loans) \
+                and row.get("status") not in ("reversed", "failed"):
+            ledger.unplaced.append(UnplacedPayment(loan_id, amount, posted))
         if loan_id is None:
             continue
         if problems:
@@ -444,11 +507,29 @@ def read_rules(rows: list[dict[str, Any]], ledger: Ledger) -> None:
             ledger.rule_categories[row["rule_id"]] = row["category"]
 
 
+# docs/interpretations.md: every amount is below 10^16 (it fits DECIMAL(18, 2)).
+AMOUNT_LIMIT = Decimal(10) ** 16
+
+
+def mark_ledgers_beyond_amounts(ledger: Ledger) -> None:
+    """A loan whose usable installments, settled payments or pending payments add up to
+    10^16 or more has an unusable ledger (LEDGER_INVALID)."""
+    for loan_id, items in ledger.installments.items():
+        if sum((i.amount_due for i in items), Decimal(0)) >= AMOUNT_LIMIT:
+            ledger.invalid_loans.add(loan_id)
+    for loan_id, payments in ledger.payments.items():
+        for status in ("settled", "pending"):
+            if sum((p.amount for p in payments if p.status == status),
+                   Decimal(0)) >= AMOUNT_LIMIT:
+                ledger.invalid_loans.add(loan_id)
+
+
 def read_ledger(tables: dict[str, list[dict[str, Any]]], tz: ZoneInfo) -> Ledger:
     ledger = Ledger(set(), {}, set(), {}, {}, {}, {})
     read_loans(tables.get("loans", []), ledger)
     read_installments(tables.get("installments", []), ledger, tz)
     read_payments(tables.get("payments", []), ledger, tz)
+    mark_ledgers_beyond_amounts(ledger)
     read_templates(tables.get("templates", []), ledger)
     read_rules(tables.get("rules") or [], ledger)
     return ledger
@@ -567,6 +648,26 @@ def unknown_template(m: Message, ledger: Ledger) -> bool:
 
 def ledger_invalid(m: Message, ledger: Ledger) -> bool:
     return m.loan_id in ledger.invalid_loans
+
+
+def loan_match_key(loan_id: str | None) -> str:
+    """docs/inputs.md: case, punctuation and leading zeros of digit runs set aside."""
+    letters = re.sub(r"[^0-9A-Z]", "", (loan_id or "").upper())
+    return re.sub(r"(^|[^0-9])0+([0-9])", r"\1\2", letters)
+
+
+def unplaced_payment(m: Message, t: Truth | None, ledger: Ledger, as_of: datetime,
+                     settings: Settings) -> bool:
+    """docs/inputs.md: money known at T that no loan can take holds the messages it could be
+    for, or every message (policy hold_all, or more than max_unplaced_payments)."""
+    known = [u for u in ledger.unplaced if u.posted_at is None or u.posted_at <= as_of]
+    if known and (settings.unplaced_payment_policy == "hold_all"
+                  or len(known) > settings.max_unplaced_payments):
+        return True
+    key = loan_match_key(m.loan_id)
+    amounts = {m.claimed_overdue_amount, None if t is None else t.overdue_amount} - {None}
+    return any((key != "" and loan_match_key(u.loan_id) == key) or u.amount in amounts
+               for u in known)
 
 
 # ---------------------------------------------------------------------------------------
@@ -704,7 +805,8 @@ def read_contacts(tables: dict[str, Any], tz: ZoneInfo, settings: Settings) -> C
 # ---- how phones, names and texts are compared (docs/contact_checks.md)
 
 DIGITS = "0123456789"
-# White space for names: RE2's ASCII \s ([\t\n\f\r ]) plus no-break and ideographic space.
+# White space for names and blank texts: RE2's ASCII \s ([\t\n\f\r ]) plus no-break and
+# ideographic space.
 NAME_WHITE_SPACE = frozenset("\t\n\f\r \u00a0\u3000")
 
 
@@ -1009,6 +1111,9 @@ def evaluate(m: Message, row: int, ledger: Ledger, contacts: Contacts, batch: Ba
     holds["BORROWER_MISMATCH"] = borrower_mismatch(m, ledger)
     holds["UNKNOWN_TEMPLATE"] = unknown_template(m, ledger)
     holds["LEDGER_INVALID"] = ledger_invalid(m, ledger)
+    holds["CLOCK_SKEW"] = m.rule_evaluated_at > as_of
+    holds["UNPLACED_PAYMENT"] = (settings.whole_drop
+                                 and unplaced_payment(m, t, ledger, as_of, settings))
     holds["QUIET_HOURS"] = quiet_hours(m, contacts, settings)
     holds["FREQUENCY_CAP"] = frequency_cap(m, row, batch, contacts, ledger, settings)
     holds["DUPLICATE_IN_BATCH"] = duplicate_in_batch(m, row, batch)
@@ -1018,7 +1123,7 @@ def evaluate(m: Message, row: int, ledger: Ledger, contacts: Contacts, batch: Ba
     holds["THIRD_PARTY_RECIPIENT"] = third_party_recipient(m, contacts, settings)
     holds["NAME_MISMATCH"] = name_mismatch(m, contacts)
     text = m.row.get("message_text")
-    if text is None or is_empty(text):  # the content checks need a text
+    if text is None or all(c in NAME_WHITE_SPACE for c in text):  # a blank text is no text
         holds.update(dict.fromkeys(("CONTENT_MISMATCH", "PROHIBITED_CONTENT", "PRIVACY_LEAK",
                                     "MISSING_OPT_OUT"), False))
     else:
@@ -1042,7 +1147,7 @@ def reference(drop: Any, as_of: datetime, settings: Settings | None = None) -> l
     A table that is absent (or None) is not in the drop: the checks that need it are
     skipped; an empty list is a table with no rows."""
     settings = settings or Settings()
-    tables = getattr(drop, "tables", drop)
+    tables = trimmed_tables(getattr(drop, "tables", drop))
     tz = ZoneInfo(settings.timezone)
     ledger = read_ledger(tables, tz)
     contacts = read_contacts(tables, tz, settings)

@@ -80,6 +80,11 @@ class RunInfo:
     data_dir: str
     reconcile_version: str
     messages: int
+    # What the night's data could not tell (unplaced money, feeds empty, short or behind).
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "previous_run": dataclasses.asdict(self.previous),
+            "previous_run": self.previous.to_dict(),
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -219,7 +224,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "run": dataclasses.asdict(self.run),
+            "run": self.run.to_dict(),
             "timezone": self.timezone,
             "pii_masked": self.pii_masked,
             "verdicts": {c.name: c.count for c in self.verdicts},
@@ -332,7 +337,7 @@ def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
     row = _query(con, "run_header", run_id=run_id)[0]
     return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
                    duration_seconds=float(row[3]), data_dir=row[4], reconcile_version=row[5],
-                   messages=int(row[6]))
+                   messages=int(row[6]), warnings=tuple(row[7] or ()))
 
 
 def _ordered(known: tuple[str, ...], found: dict[str, Any]) -> list[str]:

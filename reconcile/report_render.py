@@ -9,12 +9,14 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reconcile.report import Change, Example, Misfire, Report, ReportError
+from reconcile.safe_text import printable
 from reconcile.schema import DEFAULT_VERDICT_POLICY, FLAGS
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html", "json")
@@ -31,7 +33,9 @@ def render(report: Report, fmt: str) -> str:
     }
     if fmt not in renderers:
         raise ReportError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
-    return renderers[fmt](report)
+    # Ids, names and reasons come from the drop: no control code of theirs reaches a
+    # terminal or a viewer (a JSON string keeps its value, as \u escapes).
+    return printable(renderers[fmt](report), keep="\n")
 
 
 def write_report(path: Path, text: str) -> None:
@@ -180,6 +184,8 @@ def render_text(report: Report) -> str:
     else:
         out.append("  previous night: none recorded")
     out.append(f"  {_pii_note(report)}")
+    for warning in run.warnings:
+        out += _wrap(f"warning: {warning}", WIDTH, "  ", "    ")
 
     total = sum(c.count for c in report.verdicts)
     out += ["", f"Verdicts: {total} send_batch rows, {report.false_positives} false positives "
@@ -253,29 +259,49 @@ def _text_example(e: Example) -> list[str]:
 # Markdown
 
 
-def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+# Escaped in a value placed in Markdown: what would start markup (HTML, a link, an image,
+# a code span) or end a table cell; & < > become entities, the others take a backslash.
+_MD_SPECIAL = re.compile(r"[\\|`\[\]]")
+# What starts a block (heading, list item, ordered item) at the start of a list item's text.
+_MD_BLOCK_START = re.compile(r"^(\s*\d*)([#*+\-=.)])")
+# A value shown as code as it is: nothing in it can end the code span or read as markup.
+_MD_CODE_SAFE = re.compile(r"[^\\|`<>&\s]+")
+
+
+def _md(text: str, line_start: bool = False) -> str:
+    """A value from the data as Markdown text that shows it and nothing else."""
+    text = html.escape(text.replace("\r", " ").replace("\n", " "), quote=False)
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
+    return _MD_BLOCK_START.sub(r"\1\\\2", text) if line_start else text
+
+
+def _md_code(text: str) -> str:
+    """`text` as code when nothing in it needs escaping, else as escaped text."""
+    return f"`{text}`" if _MD_CODE_SAFE.fullmatch(text) else _md(text)
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-              right_from: int = 1) -> list[str]:
+              right_from: int = 1, code_first: bool = False) -> list[str]:
+    """A table of data values; with code_first the first column's are shown as code."""
     align = ["---" if i < right_from else "---:" for i in range(len(headers))]
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
-    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    out += ["| " + " | ".join(_md_code(c) if code_first and i == 0 else _md(c)
+                              for i, c in enumerate(row)) + " |" for row in rows]
     return out
 
 
 def render_markdown(report: Report) -> str:
     run = report.run
-    out = [f"# reconcile morning report: run `{run.run_id}`", ""]
-    out.append(f"- **as of** {run.as_of} ({report.timezone}); finished {run.finished_at}")
-    out.append(f"- **drop** `{_md(run.data_dir)}`, reconcile {run.reconcile_version}")
+    out = [f"# reconcile morning report: run {_md_code(run.run_id)}", ""]
+    out.append(f"- **as of** {run.as_of} ({_md(report.timezone)}); finished {run.finished_at}")
+    out.append(f"- **drop** {_md_code(run.data_dir)}, reconcile {run.reconcile_version}")
     if report.comparison:
         prev = report.comparison.previous
-        out.append(f"- **previous night** run `{prev.run_id}`, as of {prev.as_of}")
+        out.append(f"- **previous night** run {_md_code(prev.run_id)}, as of {prev.as_of}")
     else:
         out.append("- **previous night** none recorded")
     out.append(f"- {_pii_note(report)}")
+    out += [f"- **warning** {_md(warning)}" for warning in run.warnings]
 
     total = sum(c.count for c in report.verdicts)
     out += ["", "## Verdicts", "",
@@ -285,7 +311,8 @@ def render_markdown(report: Report) -> str:
                      [[c.name, str(c.count), _percent(c.share)] for c in report.verdicts])
     out += ["", "## Flags", "", "A message counts under each flag it carries.", ""]
     out += _md_table(["flag", "messages", "share"],
-                     [[f"`{c.name}`", str(c.count), _percent(c.share)] for c in report.flags])
+                     [[c.name, str(c.count), _percent(c.share)] for c in report.flags],
+                     code_first=True)
 
     for title, noun, items in (("Rules that misfire most", "rule", report.rules),
                                ("Templates that misfire most", "template", report.templates)):
@@ -293,15 +320,16 @@ def render_markdown(report: Report) -> str:
         out += ["", f"## {title}", "", _misfire_note(report, noun), ""]
         out += _md_table([noun, "rows", "block", "hold", "false positives", "rate",
                           "previous night"],
-                         [[f"`{r[0]}`", *r[1:]] for r in _misfire_rows(shown)])
+                         _misfire_rows(shown), code_first=True)
         if more:
             out += ["", f"… and {more} more {noun}s."]
 
     out += ["", f"## {STALENESS_TITLE}", "", STALENESS_NOTE, ""]
     out += _md_table(
         ["rule", *report.staleness_buckets, "median h", "max h"],
-        [[f"`{_key(s.rule_id)}`", *(str(n) for n in s.buckets), f"{s.median_hours:.1f}",
+        [[_key(s.rule_id), *(str(n) for n in s.buckets), f"{s.median_hours:.1f}",
           f"{s.max_hours:.1f}"] for s in report.staleness],
+        code_first=True,
     )
 
     out += ["", "## Compared with the previous night", ""]
@@ -309,7 +337,7 @@ def render_markdown(report: Report) -> str:
         out.append("No earlier night is recorded.")
     else:
         prev = report.comparison.previous
-        out += [f"Run `{prev.run_id}`, as of {prev.as_of}.", ""]
+        out += [f"Run {_md_code(prev.run_id)}, as of {prev.as_of}.", ""]
         out += _md_table(["measure", "previous", "now", "change"],
                          [[_change_label(c), str(c.previous), str(c.current), _signed(c.delta)]
                           for c in report.comparison.changes])
@@ -323,10 +351,10 @@ def render_markdown(report: Report) -> str:
         for e in examples:
             out.append(f"- **{_md(e.message_id or '(no id)')}** {e.verdict} · "
                        f"{_md(e.phone or '–')} · {_md(e.borrower_name or '–')} · "
-                       f"loan `{_md(e.loan_id or '–')}` · ledger "
+                       f"loan {_md_code(e.loan_id or '–')} · ledger "
                        f"{_amount_days(e.overdue_amount, e.days_past_due)} · claimed "
                        f"{_amount_days(e.claimed_overdue_amount, e.claimed_days_past_due)}")
-            out += [f"  - {_md(part)}" for part in e.evidence]
+            out += [f"  - {_md(part, line_start=True)}" for part in e.evidence]
     return "\n".join(out) + "\n"
 
 
@@ -507,7 +535,9 @@ def render_html(report: Report) -> str:
         f"<p>as of {_e(run.as_of)} ({_e(report.timezone)}) · finished {_e(run.finished_at)}</p>"
         f"<p>drop {_e(run.data_dir)} · reconcile {_e(run.reconcile_version)}</p>"
         f"<p>{_e(previous)}</p>"
-        f'<p class="pii">{_e(_pii_note(report))}</p></header>'
+        f'<p class="pii">{_e(_pii_note(report))}</p>'
+        + "".join(f'<p class="warning">warning: {_e(w)}</p>' for w in run.warnings)
+        + "</header>"
     )
 
     tiles = "".join(

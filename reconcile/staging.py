@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from reconcile.inputs import InputFile, quote_identifier, quote_literal, raw_column_types
-from reconcile.schema import KIND_NOUN, Column, Table
+from reconcile.schema import KIND_NOUN, LEDGER_TABLES, Column, Table
 from reconcile.sqlfiles import read_sql
 
 SQL_TYPE = {
@@ -58,7 +58,7 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
         f"{_raw_expression(c, raw_types.get(c.name))} AS {quote_identifier(c.name + RAW)}"
         for c in table.columns
     )
-    problems = [_problem_expression(c, raw_types.get(c.name)) for c in table.columns]
+    problems = [_problem_expression(c, raw_types.get(c.name), timezone) for c in table.columns]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
     join = _key_problem(con, table, source, parsed)
     if join:
@@ -95,7 +95,7 @@ def _value_expression(column: Column, raw_type: str | None, timezone: str) -> st
         return native
     text = _text_expression(column, raw_type)
     if column.kind == "text":
-        return text
+        return f"trim_space({text})" if column.trimmed else text
     if column.kind == "timestamp":
         return f"parse_timestamp({text}, {quote_literal(timezone)})"
     return f"parse_{column.kind}({text})"
@@ -115,11 +115,12 @@ def _native_expression(kind: str, raw_type: str, name: str, timezone: str) -> st
     if kind == "timestamp" and raw_type == "TIMESTAMP WITH TIME ZONE":
         return name
     if kind == "timestamp" and raw_type in _NAIVE_TIMESTAMP_TYPES:
-        return f"timezone({quote_literal(timezone)}, CAST({name} AS TIMESTAMP))"
+        # Naive local time: a clock change can make it no instant, or two (local_instant).
+        return f"local_instant(CAST({name} AS TIMESTAMP), {quote_literal(timezone)})"
     return None
 
 
-def _problem_expression(column: Column, raw_type: str | None) -> str:
+def _problem_expression(column: Column, raw_type: str | None, timezone: str) -> str:
     """A CASE giving this column's problem in words, or NULL when the value is fine.
 
     Only the branch that fires turns a value into text, so typed Parquet columns are not
@@ -132,6 +133,12 @@ def _problem_expression(column: Column, raw_type: str | None) -> str:
     cases = []
     if column.required:
         cases.append(f"WHEN {blank} THEN '{column.name} is empty'")
+    wall_time = _wall_time_expression(column, raw_type, raw)
+    if wall_time is not None:
+        # A naive time that a clock change skipped or repeated: said so, not "not a timestamp".
+        fault = f"wall_time_fault({wall_time}, {quote_literal(timezone)})"
+        cases.append(f"WHEN {value} IS NULL AND {fault} IS NOT NULL "
+                     f"THEN '{column.name} ' || {shown} || ' ' || {fault}")
     if column.kind != "text":
         cases.append(
             f"WHEN {value} IS NULL AND NOT {blank} "
@@ -152,6 +159,16 @@ def _problem_expression(column: Column, raw_type: str | None) -> str:
             f"|| ' must be {words} {column.minimum}'"
         )
     return f"CASE {' '.join(cases)} END" if cases else "NULL"
+
+
+def _wall_time_expression(column: Column, raw_type: str | None, raw: str) -> str | None:
+    """The naive local time a timestamp column's value states (NULL for one with an offset),
+    or None when its values cannot be naive."""
+    if column.kind != "timestamp" or raw_type in (None, "TIMESTAMP WITH TIME ZONE"):
+        return None
+    if raw_type in _NAIVE_TIMESTAMP_TYPES:
+        return f"CAST({raw} AS TIMESTAMP)"
+    return f"naive_timestamp({raw if raw_type == 'VARCHAR' else f'CAST({raw} AS VARCHAR)'})"
 
 
 def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile,
@@ -219,7 +236,8 @@ def create_input_issues(
     con: duckdb.DuckDBPyConnection, tables: list[Table], sources: dict[str, InputFile]
 ) -> None:
     """input_issues: every unusable row of the reference tables, with the loan or borrower
-    it concerns."""
+    it concerns, and every ledger row whose loan is not in loans (docs/inputs.md), which
+    no loan's truth can count: known_loans is every loan_id loans names."""
     selects = [
         f"SELECT {quote_literal(t.name)} AS table_name, "
         f"{quote_literal(sources[t.name].file_name)} AS file_name, source_row, "
@@ -228,10 +246,87 @@ def create_input_issues(
         f"problem FROM {t.name} WHERE problem IS NOT NULL"
         for t in tables
     ]
+    selects += _ledger_total_issues(con, [t.name for t in tables], sources)
+    ledger = [t for t in tables if t.name in LEDGER_TABLES]
+    selects += [
+        f"SELECT {quote_literal(t.name)}, {quote_literal(sources[t.name].file_name)}, "
+        f"source_row, loan_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM {t.name} "
+        f"WHERE problem IS NULL AND NOT is_blank(loan_id) AND loan_id NOT IN "
+        f"(SELECT loan_id FROM known_loans)"
+        for t in ledger
+    ]
+    ledger_names = ", ".join(quote_literal(t.name) for t in ledger) or "NULL"
     con.execute(
-        "CREATE OR REPLACE TABLE input_issues AS " + " UNION ALL ".join(selects)
-        + " ORDER BY table_name, source_row"
+        "CREATE OR REPLACE TABLE known_loans AS "
+        "SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)"
     )
+    # One row per unusable or unplaced row: `problem` says why it is unusable (NULL when it
+    # is only unplaced), `loan_unknown` that it names a loan not in loans, `reason` both.
+    con.execute(
+        "CREATE OR REPLACE TABLE input_issues AS "
+        "WITH issues (table_name, file_name, source_row, loan_id, borrower_id, problem) AS ("
+        + " UNION ALL ".join(selects) + "), "
+        "merged AS (SELECT table_name, any_value(file_name) AS file_name, source_row, "
+        "any_value(loan_id) AS loan_id, any_value(borrower_id) AS borrower_id, "
+        "string_agg(problem, '; ') AS problem FROM issues GROUP BY table_name, source_row) "
+        "SELECT m.*, (m.table_name IN (" + ledger_names + ") AND NOT is_blank(m.loan_id) "
+        "AND k.loan_id IS NULL) AS loan_unknown, "
+        "concat_ws('; ', m.problem, CASE WHEN m.table_name IN (" + ledger_names + ") "
+        "AND NOT is_blank(m.loan_id) AND k.loan_id IS NULL "
+        "THEN format('loan_id {} is not in loans', quote_value(m.loan_id, 40)) END) AS reason "
+        "FROM merged AS m LEFT JOIN known_loans AS k ON k.loan_id = m.loan_id "
+        "ORDER BY m.table_name, m.source_row"
+    )
+
+
+# The sums the ledger truth takes over one loan's usable rows (CONTRACT §2): (table, amount
+# column, payment status or None, what the sum is called in a reason).
+_LEDGER_SUMS = (
+    ("installments", "amount_due", None, "installments"),
+    ("payments", "amount", "settled", "settled payments"),
+    ("payments", "amount", "pending", "pending payments"),
+)
+# Every amount reconcile reads or reports is a DECIMAL(18, 2): below 10^16.
+_AMOUNT_LIMIT = "10000000000000000"
+
+
+def _ledger_total_issues(con: duckdb.DuckDBPyConnection, tables: list[str],
+                         sources: dict[str, InputFile]) -> list[str]:
+    """SELECTs of input_issues rows for loans whose rows are each an amount but whose
+    installments, settled or pending payments add up to 10^16 or more, beyond any amount
+    (a 16-digit legacy sentinel beside a real row): such a ledger means nothing, and its
+    truth could not be reported. One row per loan and sum, naming its largest row.
+
+    Sums are taken as DECIMAL(38, 2), which no drop can overflow. The whole column is summed
+    first: when that stays below 10^16, as on any real drop, no loan needs grouping.
+    """
+    selects = []
+    reaches_limit: dict[str, bool] = {}
+    for table, column, status, called in _LEDGER_SUMS:
+        if table not in tables:
+            continue
+        amount = quote_identifier(column)
+        if table not in reaches_limit:
+            (reaches_limit[table],) = con.execute(
+                f"SELECT coalesce(sum(abs(CAST({amount} AS DECIMAL(38, 2)))), 0) "
+                f">= {_AMOUNT_LIMIT} FROM {table}").fetchone() or (False,)
+        if not reaches_limit[table]:
+            continue
+        of_status = f" AND status = {quote_literal(status)}" if status else ""
+        selects.append(
+            f"SELECT {quote_literal(table)} AS table_name, "
+            f"{quote_literal(sources[table].file_name)} AS file_name, source_row, loan_id, "
+            f"CAST(NULL AS VARCHAR) AS borrower_id, "
+            f"format('{column} {{}} brings the loan''s {{}} {called} to {{}}, beyond the "
+            f"largest amount, 9999999999999999.99', CAST(largest AS VARCHAR), row_count, "
+            f"CAST(total AS VARCHAR)) AS problem "
+            f"FROM (SELECT loan_id, sum(CAST({amount} AS DECIMAL(38, 2))) AS total, "
+            f"count(*) AS row_count, max({amount}) AS largest, "
+            f"arg_max(source_row, ({amount}, -source_row)) AS source_row "
+            f"FROM {table} WHERE problem IS NULL AND NOT is_blank(loan_id){of_status} "
+            f"GROUP BY loan_id HAVING sum(CAST({amount} AS DECIMAL(38, 2))) >= {_AMOUNT_LIMIT})"
+        )
+    return selects
 
 
 def _optional_column(name: str | None) -> str:

@@ -19,8 +19,9 @@ from typing import Any
 import duckdb
 
 from reconcile.errors import InputError
+from reconcile.faults import from_duckdb
 from reconcile.inputs import quote_identifier, quote_literal
-from reconcile.schema import FLAGS
+from reconcile.schema import FEED_FLAGS, FLAGS
 
 COMPARED = ("message_id", "verdict", "flags", "overdue_amount", "days_past_due")
 REQUIRED_COLUMNS = ("source_row", *COMPARED)
@@ -185,8 +186,10 @@ def verify(labels_csv: Path, findings_csv: Path, show: int = DEFAULT_SHOWN) -> V
             return _compare(con, labels_csv, labels_header, findings_csv, findings_header, show)
         except duckdb.Error as error:
             first_line = str(error).splitlines()[0]
-            raise InputError(f"cannot compare {labels_csv} with {findings_csv}: {first_line}"
-                             ) from error
+            raise from_duckdb(error, f"comparing {labels_csv.name} with {findings_csv.name}",
+                              con=con, inputs=[labels_csv, findings_csv],
+                              bad_input=f"cannot compare {labels_csv} with {findings_csv}: "
+                                        f"{first_line}") from error
     finally:
         con.close()
 
@@ -245,7 +248,7 @@ def _compare(con: duckdb.DuckDBPyConnection, labels_csv: Path,
             "FROM pairs) GROUP BY flag").fetchall()
     }
     ordered = [scores.pop(flag, FlagScore(flag, 0, 0, 0)) for flag in FLAGS
-               if flag in scores or flag != "STALE_FEED"]
+               if flag in scores or flag not in FEED_FLAGS]
     ordered += [scores[flag] for flag in sorted(scores)]
     rows = con.execute(
         "SELECT p.source_row, "

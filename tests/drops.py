@@ -20,12 +20,32 @@ from click.testing import CliRunner, Result
 
 from reconcile.cli import main
 from reconcile.reference import parse_timestamp
-from reconcile.schema import CONTACT_POLICY_FLAGS
+from reconcile.schema import CONTACT_POLICY_FLAGS, FEED_FLAGS
 
-# Tests about the ledger flags turn the contact-policy checks off: their drops send several
-# messages to one borrower at once, which FREQUENCY_CAP and DUPLICATE_IN_BATCH would flag.
-LEDGER_ONLY_CONFIG = "disabled_checks = [{}]\n".format(
-    ", ".join(f'"{flag}"' for flag in CONTACT_POLICY_FLAGS))
+
+def disabled_config(*flags: str) -> str:
+    """A config line turning these checks off."""
+    return "disabled_checks = [{}]\n".format(", ".join(f'"{flag}"' for flag in flags))
+
+
+def with_checks_off(config: str, flags: list[str]) -> str:
+    """config with these checks off too, added to its own disabled_checks if it has one."""
+    own = re.search(r"^disabled_checks\s*=\s*\[(.*?)\]", config, re.MULTILINE)
+    if own is None:
+        return disabled_config(*flags) + config
+    listed = ", ".join(f'"{flag}"' for flag in flags)
+    merged = f"{own.group(1)}, {listed}" if own.group(1).strip() else listed
+    return config[:own.start()] + f"disabled_checks = [{merged}]" + config[own.end():]
+
+
+# A tiny drop is no night's feed: it often has no payments at all, or only old ones, which
+# the feed checks would rightly hold whole. Tests about one message's flags turn them off;
+# tests of the feed checks themselves (tests/test_feeds.py) keep them on.
+FEED_CHECKS_OFF_CONFIG = disabled_config(*FEED_FLAGS)
+# Tests about the ledger flags also turn the contact-policy checks off: their drops send
+# several messages to one borrower at once, which FREQUENCY_CAP and DUPLICATE_IN_BATCH
+# would flag.
+LEDGER_ONLY_CONFIG = disabled_config(*CONTACT_POLICY_FLAGS, *FEED_FLAGS)
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "send_batch": [
@@ -194,15 +214,18 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
 
 def run_drop(drop: Drop, tmp_path: Path, as_of: str = "2026-11-23T02:00:00+08:00",
              fmt: str = "csv", config: str | None = None,
-             ledger_only: bool = True) -> dict[str, dict[str, str]]:
+             ledger_only: bool = True, feed_checks: bool = False) -> dict[str, dict[str, str]]:
     """Write drop, run `reconcile run` on it and return findings.csv keyed by message_id.
 
-    ledger_only turns the contact-policy checks off (LEDGER_ONLY_CONFIG)."""
+    ledger_only turns the contact-policy checks off (LEDGER_ONLY_CONFIG), and unless
+    feed_checks the feed checks are off too (FEED_CHECKS_OFF_CONFIG)."""
     data_dir = drop.write(tmp_path / f"drop_{fmt}", fmt)
     out_dir = tmp_path / f"out_{fmt}"
     args = ["run", data_dir, "--out", out_dir, "--as-of", as_of]
-    if ledger_only:
-        config = LEDGER_ONLY_CONFIG + (config or "")
+    disabled = [*(CONTACT_POLICY_FLAGS if ledger_only else ()),
+                *(() if feed_checks else FEED_FLAGS)]
+    if disabled:
+        config = with_checks_off(config or "", disabled)
     if config is not None:
         config_path = tmp_path / "reconcile.toml"
         config_path.write_text(config, encoding="utf-8")

@@ -24,7 +24,9 @@ OUTPUT_FILES = {
 def data_dir(tmp_path: Path) -> Path:
     """Four messages: one to send, one paid (block), one unknown loan (block), one rejected."""
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
-    drop.loan("L2", "B2").installment("L2", 1, "2026-11-01", "80.00").payment("P1", "L2", "80.00")
+    drop.loan("L2", "B2").installment("L2", 1, "2026-11-01", "80.00")
+    # Paid the morning before the run: a payment feed that is up to date (STALE_FEED).
+    drop.payment("P1", "L2", "80.00", posted_at="2026-11-22T10:00:00+08:00")
     drop.message("M1").message("M2", loan_id="L2", borrower_id="B2").message("M3", loan_id="LX")
     drop.message("M4", scheduled_at="not a time")
     return drop.write(tmp_path / "in")

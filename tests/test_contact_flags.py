@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drops import TABLE_COLUMNS, Drop, invoke, read_csv_rows, run_drop
+from drops import FEED_CHECKS_OFF_CONFIG, TABLE_COLUMNS, Drop, invoke, read_csv_rows, run_drop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -1187,8 +1187,10 @@ def test_missing_opt_out_with_the_profile_option(tmp_path: Path) -> None:
             .message("WITH", loan_id="L2", message_text=f"Past due. {OPT_OUT_TEXT}"))
     data_dir = drop.write(tmp_path / "drop")
     out_dir = tmp_path / "out"
+    config = tmp_path / "feed_checks_off.toml"  # a tiny drop with no payments is no feed
+    config.write_text(FEED_CHECKS_OFF_CONFIG, encoding="utf-8")
     result = invoke("run", str(data_dir), "--out", str(out_dir), "--as-of", AS_OF,
-                    "--profile", "us_reg_f")
+                    "--profile", "us_reg_f", "--config", str(config))
     assert result.exit_code == 0, result.output
     rows = {r["message_id"]: r for r in read_csv_rows(out_dir / "findings.csv")}
     assert outcomes(rows) == {"WITHOUT": OPT_OUT, "WITH": SEND}

@@ -19,7 +19,7 @@ import pytest
 from drops import invoke
 from generated import explain, read_tables, rewrite_csv, write_labels
 
-from reconcile.generator import TABLE_NAMES, Rates, generate
+from reconcile.generator import CONFIG_FILE, TABLE_NAMES, Rates, generate
 from reconcile.reference import Settings, reference
 from reconcile.verify import verify
 
@@ -43,7 +43,8 @@ def test_engine_agrees_with_the_reference_on_every_message(
                          as_of=as_of)
     recorded = json.loads((drop / "drop.json").read_text(encoding="utf-8"))["as_of"]
     assert recorded == generated.as_of
-    run = invoke("run", drop, "--out", out, "--as-of", recorded, "-q")
+    run = invoke("run", drop, "--out", out, "--as-of", recorded, "-q",
+                 "--config", drop / CONFIG_FILE)
     assert run.exit_code == 0, run.output
     result = verify(drop / "labels.csv", out / "findings.csv", show=10)
     assert result.labelled == result.reported == messages
@@ -84,7 +85,8 @@ def test_a_disagreement_is_shown_with_its_message_ledger_and_both_answers(
     """What the test above prints when the two disagree (here: a label altered on purpose)."""
     drop, out = tmp_path / "drop", tmp_path / "out"
     generated = generate(drop, 60, 8, file_format="parquet", rates=Rates.zero())
-    assert invoke("run", drop, "--out", out, "--as-of", generated.as_of, "-q").exit_code == 0
+    assert invoke("run", drop, "--out", out, "--as-of", generated.as_of, "-q",
+                  "--config", drop / CONFIG_FILE).exit_code == 0
     labels = rewrite_csv(drop / "labels.csv", tmp_path / "labels.csv",
                          {2: {"verdict": "block", "flags": "NOT_OVERDUE"}})
     result = verify(labels, out / "findings.csv")

@@ -15,6 +15,7 @@ from generated import rewrite_csv
 
 from reconcile.cli import EXIT_DISAGREE
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
+from reconcile.generator import CONFIG_FILE
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,8 @@ def drop_and_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                     "--timestamps", "mixed")
     assert result.exit_code == EXIT_OK, result.output
     as_of = json.loads((root / "drop" / "drop.json").read_text(encoding="utf-8"))["as_of"]
-    run = invoke("run", root / "drop", "--out", root / "out", "--as-of", as_of, "-q")
+    run = invoke("run", root / "drop", "--out", root / "out", "--as-of", as_of, "-q",
+                 "--config", root / "drop" / CONFIG_FILE)
     assert run.exit_code == EXIT_OK, run.output
     return root / "drop", root / "out"
 

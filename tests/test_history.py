@@ -25,13 +25,13 @@ AS_OF = "2026-11-23T02:00:00+08:00"
 
 def small_drop(messages: int = 4) -> Drop:
     """One message per borrower and loan, alternating between an overdue loan (send) and a
-    paid one (block)."""
+    paid one (block), paid the morning before the run."""
     drop = Drop()
     for number in range(messages):
         loan, borrower = f"L{number}", f"B{number}"
         drop.loan(loan, borrower).installment(loan, 1, "2026-11-01", "100.00")
         if number % 2:
-            drop.payment(f"P{number}", loan, "100.00")
+            drop.payment(f"P{number}", loan, "100.00", posted_at="2026-11-22T10:00:00+08:00")
         drop.message(f"M{number}", loan_id=loan, borrower_id=borrower)
     return drop
 
@@ -151,19 +151,19 @@ def test_killed_at_any_point_leaves_history_and_output_consistent(tmp_path: Path
 
 
 def test_stale_feed_holds_every_message(tmp_path: Path) -> None:
-    data_dir = small_drop().write(tmp_path / "in")  # newest payment posted 2026-11-01 10:00
+    data_dir = small_drop().write(tmp_path / "in")  # newest payment posted 2026-11-22 10:00
     args = ["run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF]
     fresh = invoke(*args, "--max-feed-lag-hours", "1000", "-q")
     assert fresh.exit_code == EXIT_OK
     assert [r["verdict"] for r in read_csv_rows(tmp_path / "out" / "findings.csv")] == [
         "send", "block", "send", "block"]
-    stale = invoke(*args, "--max-feed-lag-hours", "24", "-q")
+    stale = invoke(*args, "--max-feed-lag-hours", "12", "-q")
     assert stale.exit_code == EXIT_OK
     rows = read_csv_rows(tmp_path / "out" / "findings.csv")
     assert [(r["verdict"], r["flags"]) for r in rows] == [
         ("hold", "STALE_FEED"), ("block", "NOT_OVERDUE;STALE_FEED"),
         ("hold", "STALE_FEED"), ("block", "NOT_OVERDUE;STALE_FEED")]
-    assert "newest payment posted 2026-11-01 10:00:00+08 is more than 24 h" in rows[0]["reason"]
+    assert "newest payment posted 2026-11-22 10:00:00+08 is more than 12 h" in rows[0]["reason"]
 
 
 def test_stale_feed_from_config_and_with_no_payments(tmp_path: Path) -> None:
@@ -174,7 +174,8 @@ def test_stale_feed_from_config_and_with_no_payments(tmp_path: Path) -> None:
                     "--config", tmp_path / "c.toml", "-q")
     assert result.exit_code == EXIT_OK
     (row,) = read_csv_rows(tmp_path / "out" / "findings.csv")
-    assert (row["verdict"], row["flags"]) == ("hold", "STALE_FEED")
+    # An empty payments table is also an export that arrived empty.
+    assert (row["verdict"], row["flags"]) == ("hold", "STALE_FEED;INCOMPLETE_FEED")
     assert "no payment posted by as-of" in row["reason"]
 
 

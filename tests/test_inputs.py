@@ -16,6 +16,8 @@ AS_OF = "2026-11-23T02:00:00+08:00"
 
 def good_drop() -> Drop:
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
+    # A part payment the morning before: a payment feed that is neither empty nor behind.
+    drop.payment("P0", "L1", "10.00", posted_at="2026-11-22T10:00:00+08:00")
     # Two templates: the same borrower, loan and template twice would be DUPLICATE_IN_BATCH.
     return drop.message("M1").message("M2", template_id="T_REM")
 
@@ -198,7 +200,7 @@ def test_unusable_reference_rows_are_listed(tmp_path: Path) -> None:
     run_drop(drop, tmp_path)
     issues = read_csv_rows(tmp_path / "out_csv" / "input_issues.csv")
     assert [(i["table"], i["source_row"], i["reason"]) for i in issues] == [
-        ("payments", "1", "loan_id is empty"),
+        ("payments", "2", "loan_id is empty"),
         ("rules", "3", "category 'marketing' is not one of delinquency, risk_control, reminder"),
     ]
 

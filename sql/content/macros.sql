@@ -26,6 +26,11 @@ CREATE OR REPLACE MACRO masked_phone(txt) AS
 CREATE OR REPLACE MACRO normalize_name(txt) AS
     lower(regexp_replace(txt, '[\s\x{00a0}\x{3000}]+', '', 'g'));
 
+-- A message text the content checks read: NULL when it is blank (empty, or only the white
+-- space names ignore), so that a blank text is not evaluated, exactly as an absent one.
+CREATE OR REPLACE MACRO readable_text(txt) AS
+    CASE WHEN regexp_matches(txt, '[^\s\x{00a0}\x{3000}]') THEN txt END;
+
 -- Amounts a text states: ¥ / ￥ / RMB / CNY / $ before the number, or 元 after it. The
 -- number is 1234.56 or 1,234.56 (at most 2 decimals); digits that run on are no amount.
 -- One scan of the text finds both forms; the number is then cut out of each match.

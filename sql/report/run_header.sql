@@ -1,7 +1,7 @@
 -- report: run_header
 -- answers: when was a run judged (as-of, shown in the session's time zone), when did it
 -- finish (to the second), on which drop, with which reconcile, and how many send_batch
--- rows did it have?
+-- rows did it have, and what could its data not tell (warnings)?
 -- params: $run_id
 SELECT
     run_id,
@@ -10,6 +10,7 @@ SELECT
     duration_seconds,
     data_dir,
     reconcile_version,
-    messages
+    messages,
+    warnings
 FROM runs
 WHERE run_id = $run_id;

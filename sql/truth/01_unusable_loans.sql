@@ -3,7 +3,7 @@
 -- integer, amount, date or timestamp (optional ones included) that does not parse, a
 -- negative amount_due, a payment amount ≤ 0, an unknown status, or a payment_id used
 -- twice." Unusable rows of `loans` itself count too (docs/interpretations.md).
--- Needs: input_issues (every unusable row of every table, from staging).
+-- Needs: input_issues (every unusable or unattributed row of every table, from staging).
 CREATE OR REPLACE TABLE unusable_loans AS
 SELECT
     loan_id,
@@ -11,4 +11,5 @@ SELECT
 FROM input_issues
 WHERE table_name IN ('loans', 'installments', 'payments')
   AND NOT is_blank(loan_id)
+  AND problem IS NOT NULL  -- a row only naming an unknown loan is unattributed, not unusable
 GROUP BY loan_id;

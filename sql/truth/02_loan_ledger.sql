@@ -6,8 +6,12 @@ CREATE OR REPLACE TABLE loan_ledger AS
 WITH payment_totals AS (
     SELECT
         loan_id,
-        coalesce(sum(amount) FILTER (status = 'settled'), 0) AS settled_paid,
-        coalesce(sum(amount) FILTER (status = 'pending'), 0) AS pending_paid,
+        -- DECIMAL(38, 2): no drop's sum overflows it (a loan's total reaching 10^16 is
+        -- LEDGER_INVALID, see reconcile/staging.py, but its rows are still summed here).
+        coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
+            AS settled_paid,
+        coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'pending'), 0)
+            AS pending_paid,
         max(posted_at) AS last_payment_change_at,
         arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id
     FROM payments, run_params

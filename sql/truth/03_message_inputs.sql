@@ -3,10 +3,8 @@
 -- d(s), the local calendar date of scheduled_at in the configured timezone, is send_date;
 -- g is the loan's grace_days, else the configured one.
 CREATE OR REPLACE TABLE message_inputs AS
-WITH known_loans AS (
-    SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)
-),
-usable_loans AS (
+-- known_loans (staging): every loan_id that `loans` names, usable or not.
+WITH usable_loans AS (
     SELECT loan_id, borrower_id, status, grace_days FROM loans WHERE problem IS NULL
 ),
 template_problems AS (

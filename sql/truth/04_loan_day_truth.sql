@@ -28,7 +28,7 @@ schedule AS (
     SELECT
         loan_id,
         due_date,
-        sum(amount_due) OVER (
+        sum(CAST(amount_due AS DECIMAL(38, 2))) OVER (  -- cannot overflow
             PARTITION BY loan_id ORDER BY due_date, installment_no
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS cumulative_due

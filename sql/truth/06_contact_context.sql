@@ -11,7 +11,7 @@ SELECT
     c.template_id,
     c.phone,
     c.borrower_name,
-    c.message_text,
+    readable_text(c.message_text) AS message_text,  -- NULL when blank: not evaluated
     c.scheduled_at,
     c.send_date,
     c.template_kind,
