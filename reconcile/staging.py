@@ -53,8 +53,10 @@ def stages_as_view(table: Table, source: InputFile) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str) -> None:
     """<table> from raw_<table>: typed values, source_row and problem (see stages_as_view)."""
     raw_types = raw_column_types(con, source.raw_table)
+    padded = _padded_columns(con, table, source, raw_types)
     parsed = ", ".join(
-        f"{_value_expression(c, raw_types.get(c.name), timezone)} AS {quote_identifier(c.name)}, "
+        f"{_value_expression(c, raw_types.get(c.name), timezone, c.name in padded)} "
+        f"AS {quote_identifier(c.name)}, "
         f"{_raw_expression(c, raw_types.get(c.name))} AS {quote_identifier(c.name + RAW)}"
         for c in table.columns
     )
@@ -85,8 +87,32 @@ def _text_expression(column: Column, raw_type: str | None) -> str:
     return name if raw_type == "VARCHAR" else f"CAST({name} AS VARCHAR)"
 
 
-def _value_expression(column: Column, raw_type: str | None, timezone: str) -> str:
-    """The typed value: straight from a typed Parquet column, else parsed from its text."""
+def _padded_columns(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile,
+                    raw_types: dict[str, str]) -> set[str]:
+    """The trimmed columns (identifiers, codes) that may hold surrounding whitespace.
+
+    A staged view is decoded again by every statement that reads it, so for one its columns
+    are checked once and only those with a padded value are trimmed on each read; a staged
+    copy is parsed once, so each of its trimmed columns is simply trimmed.
+    """
+    names = [c.name for c in table.columns if c.trimmed and raw_types.get(c.name)]
+    if not names or not stages_as_view(table, source):
+        return set(names)
+    selects = ", ".join(
+        f"coalesce(bool_or(NOT ({_text(n)} = '' OR is_trimmed({_text(n)}))), false)"
+        for n in names)
+    row = con.execute(f"SELECT {selects} FROM {source.raw_table}").fetchone() or ()
+    return {name for name, padded in zip(names, row, strict=True) if padded}
+
+
+def _text(name: str) -> str:
+    return f"CAST({quote_identifier(name)} AS VARCHAR)"
+
+
+def _value_expression(column: Column, raw_type: str | None, timezone: str,
+                      padded: bool = True) -> str:
+    """The typed value: straight from a typed Parquet column, else parsed from its text;
+    a trimmed column's text is trimmed when it may be padded (_padded_columns)."""
     if raw_type is None:
         return f"CAST(NULL AS {SQL_TYPE[column.kind]})"
     name = quote_identifier(column.name)
@@ -95,7 +121,7 @@ def _value_expression(column: Column, raw_type: str | None, timezone: str) -> st
         return native
     text = _text_expression(column, raw_type)
     if column.kind == "text":
-        return f"trim_space({text})" if column.trimmed else text
+        return f"trim_space({text})" if column.trimmed and padded else text
     if column.kind == "timestamp":
         return f"parse_timestamp({text}, {quote_literal(timezone)})"
     return f"parse_{column.kind}({text})"
@@ -133,17 +159,15 @@ def _problem_expression(column: Column, raw_type: str | None, timezone: str) -> 
     cases = []
     if column.required:
         cases.append(f"WHEN {blank} THEN '{column.name} is empty'")
-    wall_time = _wall_time_expression(column, raw_type, raw)
-    if wall_time is not None:
-        # A naive time that a clock change skipped or repeated: said so, not "not a timestamp".
-        fault = f"wall_time_fault({wall_time}, {quote_literal(timezone)})"
-        cases.append(f"WHEN {value} IS NULL AND {fault} IS NOT NULL "
-                     f"THEN '{column.name} ' || {shown} || ' ' || {fault}")
     if column.kind != "text":
-        cases.append(
-            f"WHEN {value} IS NULL AND NOT {blank} "
-            f"THEN '{column.name} ' || {shown} || ' is not {KIND_NOUN[column.kind]}'"
-        )
+        reason = f"'{column.name} ' || {shown} || ' is not {KIND_NOUN[column.kind]}'"
+        wall_time = _wall_time_expression(column, raw_type, raw)
+        if wall_time is not None:
+            # A naive time that a clock change skipped or repeated: said so, not "not a
+            # timestamp". Inside THEN, so only the rare unparsed value pays for the check.
+            fault = f"wall_time_fault({wall_time}, {quote_literal(timezone)})"
+            reason = f"coalesce('{column.name} ' || {shown} || ' ' || {fault}, {reason})"
+        cases.append(f"WHEN {value} IS NULL AND NOT {blank} THEN {reason}")
     if column.allowed:
         allowed = ", ".join(quote_literal(v) for v in column.allowed)
         cases.append(
@@ -238,28 +262,22 @@ def create_input_issues(
     """input_issues: every unusable row of the reference tables, with the loan or borrower
     it concerns, and every ledger row whose loan is not in loans (docs/inputs.md), which
     no loan's truth can count: known_loans is every loan_id loans names."""
+    con.execute(
+        "CREATE OR REPLACE TABLE known_loans AS "
+        "SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)"
+    )
+    unplaced = ("NOT is_blank(loan_id) AND loan_id NOT IN (SELECT loan_id FROM known_loans)")
     selects = [
         f"SELECT {quote_literal(t.name)} AS table_name, "
         f"{quote_literal(sources[t.name].file_name)} AS file_name, source_row, "
         f"{_optional_column(t.loan_column)} AS loan_id, "
         f"{_optional_column(t.borrower_column)} AS borrower_id, "
         f"problem FROM {t.name} WHERE problem IS NOT NULL"
+        + (f" OR ({unplaced})" if t.name in LEDGER_TABLES else "")
         for t in tables
     ]
     selects += _ledger_total_issues(con, [t.name for t in tables], sources)
-    ledger = [t for t in tables if t.name in LEDGER_TABLES]
-    selects += [
-        f"SELECT {quote_literal(t.name)}, {quote_literal(sources[t.name].file_name)}, "
-        f"source_row, loan_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM {t.name} "
-        f"WHERE problem IS NULL AND NOT is_blank(loan_id) AND loan_id NOT IN "
-        f"(SELECT loan_id FROM known_loans)"
-        for t in ledger
-    ]
-    ledger_names = ", ".join(quote_literal(t.name) for t in ledger) or "NULL"
-    con.execute(
-        "CREATE OR REPLACE TABLE known_loans AS "
-        "SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)"
-    )
+    ledger_names = ", ".join(quote_literal(t) for t in LEDGER_TABLES)
     # One row per unusable or unplaced row: `problem` says why it is unusable (NULL when it
     # is only unplaced), `loan_unknown` that it names a loan not in loans, `reason` both.
     con.execute(

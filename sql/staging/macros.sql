@@ -12,14 +12,18 @@
 -- value before it is parsed. A value that neither starts nor ends with one is returned as
 -- it is, after one regular-expression test: three times faster than trim() with a set of
 -- characters, on the millions of ledger ids a night stages.
+CREATE OR REPLACE MACRO is_trimmed(txt) AS
+    regexp_full_match(txt, '(?s)[^ \t\n\x0b\f\r\x{00a0}\x{3000}\x{feff}]'
+                           '(.*[^ \t\n\x0b\f\r\x{00a0}\x{3000}\x{feff}])?');
+
 CREATE OR REPLACE MACRO trim_space(txt) AS
-    CASE WHEN regexp_full_match(txt, '(?s)[^ \t\n\x0b\f\r\x{00a0}\x{3000}\x{feff}]'
-                                     '(.*[^ \t\n\x0b\f\r\x{00a0}\x{3000}\x{feff}])?')
-         THEN txt
+    CASE WHEN is_trimmed(txt) THEN txt
          ELSE trim(txt, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160)
                         || chr(12288) || chr(65279)) END;
 
-CREATE OR REPLACE MACRO is_blank(txt) AS txt IS NULL OR trim_space(txt) = '';
+-- Empty or only whitespace; the expression fails at the first other character.
+CREATE OR REPLACE MACRO is_blank(txt) AS
+    txt IS NULL OR regexp_full_match(txt, '(?s)[ \t\n\x0b\f\r\x{00a0}\x{3000}\x{feff}]*');
 
 CREATE OR REPLACE MACRO parse_amount(txt) AS
     CASE WHEN regexp_full_match(trim_space(txt), '[+-]?[0-9]{1,16}(\.[0-9]{1,2})?')
