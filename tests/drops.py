@@ -207,6 +207,11 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def result(row: dict[str, str]) -> tuple[str, str, str, str]:
+    """A findings.csv row's verdict, flags, overdue_amount and days_past_due."""
+    return (row["verdict"], row["flags"], row["overdue_amount"], row["days_past_due"])
+
+
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

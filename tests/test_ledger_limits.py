@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from drops import Drop, read_csv_rows, run_drop
+from drops import Drop, read_csv_rows, result, run_drop
 
 from reconcile.reference import Settings, reference
 
@@ -30,10 +30,6 @@ LARGEST_AMOUNT = "beyond the largest amount, 9999999999999999.99"
 OVERDUE_SEND = ("send", "", "100.00", "22")
 NOT_OVERDUE_BLOCK = ("block", "NOT_OVERDUE", "0.00", "0")
 LEDGER_INVALID_HOLD = ("hold", "LEDGER_INVALID", "", "")
-
-
-def result(row: dict[str, str]) -> tuple[str, str, str, str]:
-    return (row["verdict"], row["flags"], row["overdue_amount"], row["days_past_due"])
 
 
 def night() -> Drop:

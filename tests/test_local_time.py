@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from drops import LEDGER_ONLY_CONFIG, Drop, invoke, read_csv_rows, run_drop
+from drops import LEDGER_ONLY_CONFIG, Drop, invoke, read_csv_rows, result, run_drop
 
 from reconcile.errors import EXIT_BAD_INPUT
 from reconcile.reference import Settings, parse_timestamp, reference
@@ -34,10 +34,6 @@ REPEATED_REASON = ("is ambiguous in America/New_York (repeated when clocks went 
 # d(s) in New York is 2026-11-22, 21 days past due.
 OVERDUE_SEND = ("send", "", "100.00", "21")
 LEDGER_INVALID_HOLD = ("hold", "LEDGER_INVALID", "", "")
-
-
-def result(row: dict[str, str]) -> tuple[str, str, str, str]:
-    return (row["verdict"], row["flags"], row["overdue_amount"], row["days_past_due"])
 
 
 def two_loans() -> Drop:
