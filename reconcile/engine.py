@@ -452,6 +452,3 @@ def _input_issue_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.execute("SELECT table_name, count(*) FROM input_issues GROUP BY ALL").fetchall()
     )
     return {t.name: int(counts.get(t.name, 0)) for t in TABLES if t.name != "send_batch"}
-
-
-

@@ -100,11 +100,7 @@ def locked(db_path: Path, run_id: str) -> Iterator[None]:
 
 def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Attach the history file (created if new) and bring its schema up to date."""
-    try:
-        con.execute(f"ATTACH {quote_literal(str(db_path))} AS {CATALOG}")
-    except duckdb.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
+    _attach_as(con, db_path, CATALOG)
     con.execute(f"USE {CATALOG}")
     try:
         # One transaction for the whole upgrade: a kill leaves the old schema or the new.
@@ -127,6 +123,15 @@ def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         con.execute("USE memory")
 
 
+def _attach_as(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str,
+               options: str = "") -> None:
+    try:
+        con.execute(f"ATTACH {quote_literal(str(db_path))} AS {alias}{options}")
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
+
+
 @dataclass(frozen=True)
 class PreviousNight:
     """The last run recorded before this one's as-of, and its input tables' row counts."""
@@ -144,11 +149,7 @@ def previous_night(con: duckdb.DuckDBPyConnection, db_path: Path,
     if not db_path.is_file():
         return None
     alias = f"{CATALOG}_before"
-    try:
-        con.execute(f"ATTACH {quote_literal(str(db_path))} AS {alias} (READ_ONLY)")
-    except duckdb.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise ReconcileError(f"history {db_path}: cannot be opened ({first_line})") from error
+    _attach_as(con, db_path, alias, " (READ_ONLY)")
     try:
         (has_runs,) = con.execute(
             "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = ? "

@@ -95,18 +95,14 @@ def _padded_columns(con: duckdb.DuckDBPyConnection, table: Table, source: InputF
     are checked once and only those with a padded value are trimmed on each read; a staged
     copy is parsed once, so each of its trimmed columns is simply trimmed.
     """
-    names = [c.name for c in table.columns if c.trimmed and raw_types.get(c.name)]
-    if not names or not stages_as_view(table, source):
-        return set(names)
-    selects = ", ".join(
-        f"coalesce(bool_or(NOT ({_text(n)} = '' OR is_trimmed({_text(n)}))), false)"
-        for n in names)
+    columns = [c for c in table.columns if c.trimmed and raw_types.get(c.name)]
+    if not columns or not stages_as_view(table, source):
+        return {c.name for c in columns}
+    texts = [_text_expression(c, raw_types[c.name]) for c in columns]
+    selects = ", ".join(f"coalesce(bool_or(NOT ({t} = '' OR is_trimmed({t}))), false)"
+                        for t in texts)
     row = con.execute(f"SELECT {selects} FROM {source.raw_table}").fetchone() or ()
-    return {name for name, padded in zip(names, row, strict=True) if padded}
-
-
-def _text(name: str) -> str:
-    return f"CAST({quote_identifier(name)} AS VARCHAR)"
+    return {c.name for c, padded in zip(columns, row, strict=True) if padded}
 
 
 def _value_expression(column: Column, raw_type: str | None, timezone: str,
@@ -286,14 +282,13 @@ def create_input_issues(
         + " UNION ALL ".join(selects) + "), "
         "merged AS (SELECT table_name, any_value(file_name) AS file_name, source_row, "
         "any_value(loan_id) AS loan_id, any_value(borrower_id) AS borrower_id, "
-        "string_agg(problem, '; ') AS problem FROM issues GROUP BY table_name, source_row) "
-        "SELECT m.*, (m.table_name IN (" + ledger_names + ") AND NOT is_blank(m.loan_id) "
-        "AND k.loan_id IS NULL) AS loan_unknown, "
-        "concat_ws('; ', m.problem, CASE WHEN m.table_name IN (" + ledger_names + ") "
-        "AND NOT is_blank(m.loan_id) AND k.loan_id IS NULL "
-        "THEN format('loan_id {} is not in loans', quote_value(m.loan_id, 40)) END) AS reason "
-        "FROM merged AS m LEFT JOIN known_loans AS k ON k.loan_id = m.loan_id "
-        "ORDER BY m.table_name, m.source_row"
+        "string_agg(problem, '; ') AS problem FROM issues GROUP BY table_name, source_row), "
+        "placed AS (SELECT m.*, (m.table_name IN (" + ledger_names + ") "
+        "AND NOT is_blank(m.loan_id) AND k.loan_id IS NULL) AS loan_unknown "
+        "FROM merged AS m LEFT JOIN known_loans AS k ON k.loan_id = m.loan_id) "
+        "SELECT *, concat_ws('; ', problem, CASE WHEN loan_unknown THEN format("
+        "'loan_id {} is not in loans', quote_value(loan_id, 40)) END) AS reason "
+        "FROM placed ORDER BY table_name, source_row"
     )
 
 
