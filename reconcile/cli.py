@@ -80,6 +80,9 @@ main.add_command(report)
               help="Append the run to this DuckDB history (created if new); a drop "
                    "already recorded the same way is not recorded twice.")
 @click.option("--force", is_flag=True, help="With --db: record the run even if it repeats one.")
+@click.option("--wait-lock", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="When another run holds the output folder or the history, wait up to "
+                   "this long for it before exiting 75 (default 0: exit at once).")
 @click.option("--max-feed-lag-hours", metavar="H",
               help="Hold every message (STALE_FEED) when the newest payment posted is "
                    "older than H hours before T (default 48; 0 = off).")
@@ -94,7 +97,7 @@ main.add_command(report)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: Path | None,
-                history_db: Path | None, force: bool, max_feed_lag_hours: str | None,
+                history_db: Path | None, force: bool, wait_lock: float, max_feed_lag_hours: str | None,
                 profile: str | None, fail_on_block_rate: float | None, log_format: str, quiet: bool,
                 debug: bool) -> None:
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
@@ -110,7 +113,7 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
             settings = with_overrides(settings, {"max_feed_lag_hours": max_feed_lag_hours},
                                       "--max-feed-lag-hours")
         result = run(data_dir, out_dir, settings=settings, as_of=as_of, history_db=history_db,
-                     force=force, on_stage=console.stage_logger(log_format))
+                     force=force, wait_lock=wait_lock, on_stage=console.stage_logger(log_format))
         console.log_warnings(result, log_format)
         if not quiet:
             console.show_run(result)

@@ -140,6 +140,8 @@ class RunRequest:
     as_of: str | None
     history_db: Path | None
     force: bool
+    # Seconds to wait for a lock (the output folder's, the history's) another run holds.
+    wait_lock: float = 0
 
 
 def run(
@@ -150,22 +152,25 @@ def run(
     as_of: str | None = None,
     history_db: Path | None = None,
     force: bool = False,
+    wait_lock: float = 0,
     on_stage: StageListener | None = None,
 ) -> RunResult:
     """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir.
 
     With history_db the run is also appended to that history file, unless the same drop was
-    already reconciled the same way (then `force` records it again).
+    already reconciled the same way (then `force` records it again). A lock another run
+    holds is waited for up to `wait_lock` seconds.
     """
     request = RunRequest(Path(data_dir), Path(out_dir), settings or Settings(), as_of,
-                         history_db, force)
+                         Path(history_db) if history_db else None, force, wait_lock)
     paths = locate(request.data_dir)
     writer.prepare_out_dir(request.out_dir)
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
     out = request.out_dir
     spill_dir = Path(request.settings.temp_directory or out.parent / f".{out.name}.{run_id}.spill")
-    lock = history.locked(history_db, run_id) if history_db else contextlib.nullcontext()
+    lock = (history.locked(request.history_db, run_id, request.wait_lock)
+            if request.history_db else contextlib.nullcontext())
     with lock:
         con = _connect(request.settings, spill_dir)
         try:

@@ -8,21 +8,17 @@ holder; a drop reconciled again the same way (same fingerprint) is not recorded 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import re
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from reconcile import views
+from reconcile import locks, views
 from reconcile.errors import ReconcileError
 from reconcile.inputs import quote_literal
 from reconcile.sqlfiles import sql_root
@@ -33,14 +29,7 @@ if TYPE_CHECKING:
 # The name the history file is attached under in a run's in-memory DuckDB session.
 CATALOG = "history"
 _MIGRATION_NAME = re.compile(r"^(\d+)_(\w+)\.sql$")
-# sysexits' EX_TEMPFAIL: a scheduler may simply try again later.
-EXIT_LOCKED = 75
-
-
-class HistoryLocked(ReconcileError):
-    """Another run holds the history database."""
-
-    exit_code = EXIT_LOCKED
+EXIT_LOCKED = locks.EXIT_LOCKED
 
 
 @dataclass(frozen=True)
@@ -74,28 +63,11 @@ def fingerprint(result: RunResult) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-@contextmanager
-def locked(db_path: Path, run_id: str) -> Iterator[None]:
-    """Hold `<db>.lock` for the whole run; a second run is refused with the holder's name."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+def locked(db_path: Path, run_id: str, wait_seconds: float = 0) -> AbstractContextManager[None]:
+    """Hold `<db>.lock` for the whole run; a second run is refused (exit 75) with the
+    holder's name, after waiting up to wait_seconds for it to finish."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    with lock_path.open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            handle.seek(0)
-            holder = handle.read().strip() or "an unknown process"
-            raise HistoryLocked(f"history {db_path} is in use by {holder}") from error
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"run {run_id} (pid {os.getpid()} on {socket.gethostname()})\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return locks.exclusive(lock_path, run_id, f"history {db_path}", wait_seconds)
 
 
 def attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
