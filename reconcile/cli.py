@@ -43,7 +43,7 @@ def error_handler(debug: bool) -> Iterator[None]:
     except ReconcileError as error:
         if debug:
             raise
-        console.show_error(str(error))
+        console.show_error(error.shown_as(_option_name(error.parameter)))
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         console.show_error("interrupted; no output was written")
@@ -55,6 +55,20 @@ def error_handler(debug: bool) -> Iterator[None]:
             f"unexpected {type(error).__name__}: {error} (run again with --debug for a traceback)"
         )
         sys.exit(EXIT_FAILURE)
+
+
+def _option_name(parameter: str | None) -> str | None:
+    """The command-line spelling (`--as-of`) of the parameter an error is about, taken from
+    the running command's own options; the parameter's name if no option feeds it."""
+    context = click.get_current_context(silent=True)
+    if parameter is None or context is None:
+        return parameter
+    for option in context.command.params:
+        if option.name == parameter and isinstance(option, click.Option):
+            return max(option.opts, key=len)
+        if option.name == parameter:
+            return option.human_readable_name
+    return parameter
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,8 +111,9 @@ main.add_command(report)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: Path | None,
-                history_db: Path | None, force: bool, wait_lock: float, max_feed_lag_hours: str | None,
-                profile: str | None, fail_on_block_rate: float | None, log_format: str, quiet: bool,
+                history_db: Path | None, force: bool, wait_lock: float,
+                max_feed_lag_hours: str | None, profile: str | None,
+                fail_on_block_rate: float | None, log_format: str, quiet: bool,
                 debug: bool) -> None:
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
 

@@ -349,11 +349,11 @@ def _resolve_as_of(
         "wall_time_fault(naive_timestamp($1), $2)", [text, timezone]
     ).fetchone()
     if row is not None and row[1] is not None:  # a naive time a clock change skipped/repeated
-        raise ConfigError(f"--as-of {text!r} {row[1]}")
+        raise ConfigError(f"{text!r} {row[1]}", parameter="as_of")
     if row is None or row[0] is None:
         raise ConfigError(
-            f"--as-of {text!r} is not a timestamp (ISO 8601, e.g. 2026-11-23T02:00:00+08:00)"
-        )
+            f"{text!r} is not a timestamp (ISO 8601, e.g. 2026-11-23T02:00:00+08:00)",
+            parameter="as_of")
     return str(row[0])
 
 

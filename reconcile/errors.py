@@ -1,4 +1,9 @@
-"""One error hierarchy; each error carries the exit code the CLI turns it into."""
+"""One error hierarchy; each error carries the exit code the CLI turns it into.
+
+An error about a caller's argument names the parameter (`parameter="as_of"`), not a
+command-line flag: Python callers see `as_of: ...`, and the CLI shows the same message under
+the option that fed that parameter (`--as-of: ...`), looked up in click's own option list.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,19 @@ class ReconcileError(Exception):
     """Any failure reconcile reports in one line; exit 1 unless a subclass says otherwise."""
 
     exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The library parameter the error is about (e.g. "as_of", "out_dir"), if any.
+        self.parameter = parameter
+
+    def __str__(self) -> str:
+        return self.shown_as(self.parameter)
+
+    def shown_as(self, name: str | None) -> str:
+        """The message prefixed with how the caller spelled the parameter."""
+        return f"{name}: {self.message}" if name else self.message
 
 
 class InputError(ReconcileError):

@@ -180,7 +180,7 @@ def test_bad_as_of_is_exit_2(data_dir: Path, tmp_path: Path, as_of: str) -> None
     result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", as_of)
     assert result.exit_code == EXIT_BAD_INPUT
     assert result.stderr.strip() == (
-        f"reconcile: error: --as-of {as_of!r} is not a timestamp "
+        f"reconcile: error: --as-of: {as_of!r} is not a timestamp "
         "(ISO 8601, e.g. 2026-11-23T02:00:00+08:00)")
 
 

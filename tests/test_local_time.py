@@ -196,7 +196,7 @@ def test_a_naive_as_of_at_a_skipped_or_repeated_wall_time_is_exit_2(
     run = invoke("run", str(data_dir), "--out", str(tmp_path / "out"), "--as-of", as_of,
                  "--config", str(config))
     assert run.exit_code == EXIT_BAD_INPUT, run.output
-    assert run.stderr.strip() == f"reconcile: error: --as-of {as_of!r} {reason}"
+    assert run.stderr.strip() == f"reconcile: error: --as-of: {as_of!r} {reason}"
     assert not (tmp_path / "out").exists()
 
 
