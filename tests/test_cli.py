@@ -11,12 +11,13 @@ from drops import Drop, invoke, read_csv_rows
 
 from reconcile import writer
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from reconcile.out_dir import OUTPUT_INSIDE, OutputClaim
 from reconcile.schema import FINDINGS_COLUMNS, FLAGS, OUTCOMES
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 OUTPUT_FILES = {
     "findings.csv", "findings.parquet", "send.csv", "hold.csv", "block.csv", "rejected.csv",
-    "input_issues.csv", "summary.json",
+    "input_issues.csv", "summary.json", "reconcile-manifest.json",
 }
 
 
@@ -54,7 +55,7 @@ def test_quiet_prints_nothing(data_dir: Path, tmp_path: Path) -> None:
 def test_summary_json(data_dir: Path, tmp_path: Path) -> None:
     assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["as_of"] == "2026-11-23 02:00:00+08"
+    assert summary["as_of"] == "2026-11-23T02:00:00+08:00"
     assert summary["verdicts"] == {"send": 1, "hold": 0, "block": 2, "rejected": 1}
     assert set(summary["flags"]) == set(FLAGS)
     assert summary["flags"]["NOT_OVERDUE"] == 1 and summary["flags"]["UNKNOWN_LOAN"] == 1
@@ -90,14 +91,15 @@ def test_split_files_hold_every_row_once(data_dir: Path, tmp_path: Path) -> None
 
 
 def test_rerun_replaces_the_whole_output(data_dir: Path, tmp_path: Path) -> None:
+    """An earlier run's output is replaced; one with a file someone added is not (exit 2,
+    tests/test_out_dir.py). The lock file `.out.lock` stays beside it."""
     out = tmp_path / "out"
     assert run_cli(data_dir, out).exit_code == EXIT_OK
     first = (out / "findings.csv").read_bytes()
-    (out / "stale-note.txt").write_text("from an earlier run")
+    (out / "findings.csv").write_bytes(b"x" * len(first))  # same size: still replaced
     assert run_cli(data_dir, out).exit_code == EXIT_OK
     assert (out / "findings.csv").read_bytes() == first
-    assert not (out / "stale-note.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in", "out"]
 
 
 def test_crash_while_writing_leaves_previous_output(
@@ -115,7 +117,7 @@ def test_crash_while_writing_leaves_previous_output(
     assert result.exit_code == EXIT_FAILURE
     assert "No space left on device" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in", "out"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -163,10 +165,10 @@ def test_out_is_a_file(data_dir: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("as_of", "instant"),
-    [("2026-11-23T02:00:00+08:00", "2026-11-23 02:00:00+08"),
-     ("2026-11-22T18:00:00Z", "2026-11-23 02:00:00+08"),
-     ("2026-11-23 02:00:00", "2026-11-23 02:00:00+08"),
-     ("2026-11-23T02:00", "2026-11-23 02:00:00+08")],
+    [("2026-11-23T02:00:00+08:00", "2026-11-23T02:00:00+08:00"),
+     ("2026-11-22T18:00:00Z", "2026-11-23T02:00:00+08:00"),
+     ("2026-11-23 02:00:00", "2026-11-23T02:00:00+08:00"),
+     ("2026-11-23T02:00", "2026-11-23T02:00:00+08:00")],
 )
 def test_as_of_forms(data_dir: Path, tmp_path: Path, as_of: str, instant: str) -> None:
     result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", as_of, "-q")
@@ -179,6 +181,11 @@ def test_as_of_forms(data_dir: Path, tmp_path: Path, as_of: str, instant: str) -
 def test_bad_as_of_is_exit_2(data_dir: Path, tmp_path: Path, as_of: str) -> None:
     result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", as_of)
     assert result.exit_code == EXIT_BAD_INPUT
+    if as_of == "2026-11-23":  # a date alone: the message says which instant to write
+        assert result.stderr.strip() == (
+            "reconcile: error: --as-of: '2026-11-23' is a date, not an instant: write "
+            "2026-11-23T00:00:00+08:00 for the start of that day in Asia/Shanghai")
+        return
     assert result.stderr.strip() == (
         f"reconcile: error: --as-of: {as_of!r} is not a timestamp "
         "(ISO 8601, e.g. 2026-11-23T02:00:00+08:00)")
@@ -280,15 +287,16 @@ def test_help_lists_every_option() -> None:
 
 
 def test_a_killed_runs_leftovers_are_healed(data_dir: Path, tmp_path: Path) -> None:
-    """Killed between its two renames, a run leaves the old output parked in `.previous`
-    and no out/; the next run puts it back before replacing it, and removes half-written
-    folders."""
+    """Killed between its two renames, a run leaves the old output parked in its owned
+    `.previous` and no out/; the next run puts it back before replacing it, and removes its
+    half-written folders (more in tests/test_out_dir.py)."""
     out = tmp_path / "out"
     assert run_cli(data_dir, out).exit_code == EXIT_OK
-    out.rename(tmp_path / ".out.20261123T000000Z-aaaaaa.previous")
-    (tmp_path / ".out.20261123T000000Z-aaaaaa.partial").mkdir()
-    (tmp_path / ".out.20261123T000000Z-aaaaaa.spill").mkdir()
+    killed = OutputClaim(out.resolve(), "20261123T000000Z-aaaaaa")
+    out.rename(killed.working_folder("previous") / OUTPUT_INSIDE)
+    (killed.working_folder("partial") / OUTPUT_INSIDE).mkdir()
+    (killed.spill_folder() / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
     result = run_cli(data_dir, out)
     assert result.exit_code == EXIT_OK, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in", "out"]
     assert (out / "findings.csv").exists()
