@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from reconcile import __version__, console
+from reconcile.cli_history import history_group
 from reconcile.cli_query import query
 from reconcile.cli_report import report
 from reconcile.config import PROFILES, load_settings, with_overrides
 from reconcile.engine import run
-from reconcile.errors import EXIT_FAILURE, ReconcileError
+from reconcile.errors import EXIT_FAILURE, ReconcileError, UnexpectedError
 from reconcile.generator import (
     DEFAULT_AS_OF,
     DEFAULT_CHUNK_LOANS,
@@ -25,36 +28,48 @@ from reconcile.generator import (
     generate,
     parse_rates,
 )
+from reconcile.policy import (
+    EXIT_BLOCK_RATE,
+    EXIT_HOLD_RATE,
+    EXIT_NOTHING_TO_SEND,
+    ExitPolicy,
+)
 from reconcile.verify import DEFAULT_SHOWN, default_labels, verify
 
 # 128 + SIGINT, as shells report an interrupted command.
 EXIT_INTERRUPTED = 130
-# A stricter policy a scheduler asked for: too many messages blocked (a misfiring rule).
-EXIT_BLOCK_RATE = 3
+# The stricter policies a scheduler may ask for (reconcile.policy) exit EXIT_BLOCK_RATE (3),
+# EXIT_HOLD_RATE (5) or EXIT_NOTHING_TO_SEND (6); re-exported here for callers of the CLI.
+__all__ = ["EXIT_BLOCK_RATE", "EXIT_HOLD_RATE", "EXIT_NOTHING_TO_SEND", "main"]
 # `reconcile verify`: the run and the labels disagree on at least one message.
 EXIT_DISAGREE = 3
 
 
 @contextmanager
-def error_handler(debug: bool) -> Iterator[None]:
-    """Turn any failure into one line on stderr and the contract's exit code."""
+def error_handler(debug: bool, log: console.RunLog | None = None) -> Iterator[None]:
+    """Turn any failure into one line on stderr (an `error` event with a json RunLog) and
+    the contract's exit code."""
+    shown = log.error if log else lambda message, _code: console.show_error(message)
     try:
         yield
     except ReconcileError as error:
         if debug:
             raise
-        console.show_error(error.shown_as(_option_name(error.parameter)))
+        message = error.shown_as(_option_name(error.parameter))
+        shown(message + (_DEBUG_HINT if isinstance(error, UnexpectedError) else ""),
+              error.exit_code)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        console.show_error("interrupted; no output was written")
+        shown("interrupted; no output was written", EXIT_INTERRUPTED)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as error:
         if debug:
             raise
-        console.show_error(
-            f"unexpected {type(error).__name__}: {error} (run again with --debug for a traceback)"
-        )
+        shown(f"unexpected {type(error).__name__}: {error}{_DEBUG_HINT}", EXIT_FAILURE)
         sys.exit(EXIT_FAILURE)
+
+
+_DEBUG_HINT = " (run again with --debug for a traceback)"
 
 
 def _option_name(parameter: str | None) -> str | None:
@@ -79,9 +94,30 @@ def main() -> None:
 
 main.add_command(query)
 main.add_command(report)
+main.add_command(history_group)
 
 
-@main.command("run")
+class _RunCommand(click.Command):
+    """`reconcile run`: under --log-format json even an unusable option (click's usage
+    error, exit 2) is reported as a JSON `error` event."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        json_logs = _asks_for_json_logs(args)  # before parsing, which consumes args
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:
+            if not json_logs:
+                raise
+            console.RunLog("json").error(error.format_message(), error.exit_code)
+            sys.exit(error.exit_code)
+
+
+def _asks_for_json_logs(args: Sequence[str]) -> bool:
+    return "--log-format=json" in args or ("--log-format", "json") in itertools.pairwise(args)
+
+
+@main.command("run", cls=_RunCommand)
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the outputs; replaced as a whole when the run succeeds.")
@@ -106,39 +142,53 @@ main.add_command(report)
 @click.option("--fail-on-block-rate", type=click.FloatRange(0, 1), metavar="R",
               help=f"Exit {EXIT_BLOCK_RATE} when more than this share of messages is "
                    "blocked (outputs are still written).")
+@click.option("--fail-on-hold-rate", type=click.FloatRange(0, 1), metavar="R",
+              help=f"Exit {EXIT_HOLD_RATE} when more than this share of messages is "
+                   "held (outputs are still written).")
+@click.option("--fail-on-empty-send", is_flag=True,
+              help=f"Exit {EXIT_NOTHING_TO_SEND} when not one message may be sent "
+                   "(outputs are still written; without it such a night exits 0 with a "
+                   "warning).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              help="Stage logs on stderr: text on a terminal only, json always.")
+              help="Logs on stderr. json: every line one JSON event (start, stage, "
+                   "warning, finished, error). text: warnings and errors as lines, a stage "
+                   "progress bar on a terminal only.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: Path | None,
                 history_db: Path | None, force: bool, wait_lock: float,
                 max_feed_lag_hours: str | None, profile: str | None,
-                fail_on_block_rate: float | None, log_format: str, quiet: bool,
+                fail_on_block_rate: float | None, fail_on_hold_rate: float | None,
+                fail_on_empty_send: bool, log_format: str, quiet: bool,
                 debug: bool) -> None:
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
 
-    Exit status: 0 the run completed (whatever it flagged), 2 unusable input or
-    options, 1 any other failure; 3 block rate above --fail-on-block-rate; 4 money
-    that cannot be placed under unplaced_payment_policy "fail"; 75 the history is in
-    use by another run.
+    Exit status: 0 the run completed (whatever it flagged; a night with nothing to
+    send is a warning), 2 unusable input or options, 1 any other failure; 3 block rate
+    above --fail-on-block-rate; 4 money that cannot be placed under
+    unplaced_payment_policy "fail"; 5 hold rate above --fail-on-hold-rate; 6 nothing
+    to send under --fail-on-empty-send (of 6, 3 and 5 the first that applies); 75 the
+    output folder or the history is in use by another run; 130 interrupted.
     """
-    with error_handler(debug):
+    log = console.RunLog(log_format, data_dir=data_dir, out_dir=out_dir, as_of=as_of)
+    policy = ExitPolicy(fail_on_block_rate, fail_on_hold_rate, fail_on_empty_send)
+    with error_handler(debug, log):
         settings = load_settings(config_path, profile)
+        log.timezone = settings.timezone
         if max_feed_lag_hours is not None:
             settings = with_overrides(settings, {"max_feed_lag_hours": max_feed_lag_hours},
                                       "--max-feed-lag-hours")
         result = run(data_dir, out_dir, settings=settings, as_of=as_of, history_db=history_db,
-                     force=force, wait_lock=wait_lock, on_stage=console.stage_logger(log_format))
-        console.log_warnings(result, log_format)
+                     force=force, wait_lock=wait_lock, on_stage=log.stage_listener(),
+                     on_start=log.start)
+        log.warnings(result)
         if not quiet:
             console.show_run(result)
-        console.log_finished(result, log_format)
-    if fail_on_block_rate is not None and result.block_rate > fail_on_block_rate:
-        console.show_error(
-            f"block rate {result.block_rate:.1%} is above --fail-on-block-rate "
-            f"{fail_on_block_rate:.1%} (outputs were written)"
-        )
-        sys.exit(EXIT_BLOCK_RATE)
+        log.finished(result)
+        breach = policy.breach(result)
+    if breach:
+        log.error(breach.shown_as(_option_name(breach.parameter)), breach.exit_code)
+        sys.exit(breach.exit_code)
 
 
 def _rates_epilog() -> str:

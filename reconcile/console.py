@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
+from reconcile import __version__
 from reconcile.engine import TURNED_OFF, RunResult
 from reconcile.generator import GenerateResult
+from reconcile.policy import nothing_to_send_warning
 from reconcile.safe_text import printable
 from reconcile.schema import OUTCOMES
+from reconcile.timestamps import local_isoformat
 from reconcile.verify import VerifyResult
 
 
@@ -28,7 +34,7 @@ def run_summary(result: RunResult) -> str:
                     for outcome in OUTCOMES),
     ]
     # What the data could not tell comes first: it can change what the counts mean.
-    lines += [f"  warning: {warning}" for warning in result.warnings]
+    lines += [f"  warning: {warning}" for warning in run_warnings(result)]
     flagged = [(flag, n) for flag, n in result.flag_counts.items() if n]
     if flagged:
         width = max(len(flag) for flag, _ in flagged)
@@ -73,13 +79,8 @@ def show_error(message: str) -> None:
 
 def stage_logger(log_format: str) -> Callable[[str, float], None] | None:
     """Stage logs for stderr: JSON lines always with json; on a terminal a progress bar; under
-    cron (no terminal) nothing, so its mail holds only the summary."""
-    if log_format == "json":
-        return lambda stage, seconds: _log_json(event="stage", stage=stage,
-                                                seconds=round(seconds, 3))
-    if sys.stderr.isatty():
-        return StageProgress(RUN_STAGES)
-    return None
+    cron (no terminal) nothing, so its mail holds only the summary (RunLog.stage_listener)."""
+    return RunLog(log_format).stage_listener()
 
 
 # The stages every run reports, in order (engine.Stopwatch laps); a run that records its
@@ -105,25 +106,80 @@ class StageProgress:
             self._bar.render_finish()
 
 
-def log_warnings(result: RunResult, log_format: str) -> None:
-    """Each warning on stderr, where a scheduler's log keeps it even under --quiet."""
-    for warning in result.warnings:
-        if log_format == "json":
-            _log_json(event="warning", run_id=result.run_id, message=warning)
+class RunLog:
+    """Everything `reconcile run` writes to stderr.
+
+    With json every line is one JSON object with an `event` and a `time` (ISO 8601 in the
+    run's time zone once its settings are read, UTC before): `start` first (run_id, as_of
+    as requested, data_dir, out_dir, reconcile_version, pid, host), then `stage`, `warning`
+    and `finished`, or `error` (exit_code, message) as the last line of a failed run.
+    With text: warnings and errors as plain lines, stages as a progress bar on a terminal
+    only, so cron's mail holds just the summary.
+    """
+
+    def __init__(self, log_format: str, *, data_dir: Path | None = None,
+                 out_dir: Path | None = None, as_of: str | None = None) -> None:
+        self.json = log_format == "json"
+        self._start_fields: dict[str, object] = {
+            "as_of": as_of,
+            "data_dir": None if data_dir is None else str(data_dir),
+            "out_dir": None if out_dir is None else str(out_dir),
+        }
+        self.run_id: str | None = None
+        # The run's time zone (Settings.timezone), once known: the events' `time` is in it.
+        self.timezone: str | None = None
+
+    def start(self, run_id: str) -> None:
+        """engine.run's on_start: the run's id, as soon as it is made."""
+        self.run_id = run_id
+        if self.json:
+            self._emit(event="start", run_id=run_id, **self._start_fields,
+                       reconcile_version=__version__, pid=os.getpid(),
+                       host=socket.gethostname())
+
+    def stage_listener(self) -> Callable[[str, float], None] | None:
+        """engine.run's on_stage: a JSON line per stage, or a progress bar on a terminal."""
+        if self.json:
+            return lambda stage, seconds: self._emit(event="stage", run_id=self.run_id,
+                                                     stage=stage, seconds=round(seconds, 3))
+        if sys.stderr.isatty():
+            return StageProgress(RUN_STAGES)
+        return None
+
+    def warnings(self, result: RunResult) -> None:
+        """Each warning on stderr, where a scheduler's log keeps it even under --quiet: what
+        the night's data could not tell, and a night with nothing to send."""
+        for warning in run_warnings(result):
+            if self.json:
+                self._emit(event="warning", run_id=result.run_id, message=warning)
+            else:
+                click.echo(f"reconcile: warning: {printable(warning)}", err=True)
+
+    def finished(self, result: RunResult) -> None:
+        if self.json:
+            self._emit(event="finished", run_id=result.run_id, as_of=result.as_of,
+                       messages=result.messages, verdicts=result.verdict_counts,
+                       nothing_to_send=result.nothing_to_send, history=result.history,
+                       seconds=round(result.duration_seconds, 3))
+
+    def error(self, message: str, exit_code: int) -> None:
+        """The one line a failed run (or a broken exit policy) ends with."""
+        if self.json:
+            self._emit(event="error", run_id=self.run_id, exit_code=exit_code,
+                       message=message)
         else:
-            click.echo(f"reconcile: warning: {warning}", err=True)
+            show_error(message)
+
+    def _emit(self, **fields: object) -> None:
+        now = dt.datetime.now(dt.UTC)
+        stamp = local_isoformat(now, self.timezone or "UTC", timespec="milliseconds")
+        click.echo(json.dumps({"time": stamp, **fields}, ensure_ascii=False), err=True)
 
 
-def log_finished(result: RunResult, log_format: str) -> None:
-    if log_format == "json":
-        _log_json(event="finished", run_id=result.run_id, as_of=result.as_of,
-                  messages=result.messages, verdicts=result.verdict_counts,
-                  history=result.history, seconds=round(result.duration_seconds, 3))
-
-
-def _log_json(**fields: object) -> None:
-    line = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), **fields}
-    click.echo(json.dumps(line, ensure_ascii=False), err=True)
+def run_warnings(result: RunResult) -> list[str]:
+    """The run's warnings (RunResult.warnings), then a night with nothing to send."""
+    empty_send = nothing_to_send_warning(result)
+    return [*result.warnings, *([empty_send] if empty_send else [])]
 
 
 # ---------------------------------------------------------------------------------------

@@ -236,8 +236,8 @@ def test_a_table_that_lost_more_than_half_its_rows_holds_the_night(tmp_path: Pat
     assert all("INCOMPLETE_FEED" in m["flags"] for m in by_id.values())
     assert by_id["M2"]["verdict"] == "hold"
     assert ("INCOMPLETE_FEED: payments has 4 rows, 60.0% fewer than the 10 of the run as of "
-            "2026-11-22 02:00:00+08") in by_id["M2"]["reason"]
-    assert summary(out_dir)["previous_run"]["as_of"] == "2026-11-22 02:00:00+08"  # type: ignore[index]
+            "2026-11-22T02:00:00+08:00") in by_id["M2"]["reason"]
+    assert summary(out_dir)["previous_run"]["as_of"] == "2026-11-22T02:00:00+08:00"  # type: ignore[index]
 
 
 def test_a_table_that_lost_less_than_the_share_is_fine(tmp_path: Path) -> None:
@@ -273,7 +273,7 @@ def test_an_optional_table_absent_after_a_night_that_had_it_holds(tmp_path: Path
     assert two.exit_code == 0, two.output
     reason = findings(tmp_path / "out2")["M1"]["reason"]
     assert "INCOMPLETE_FEED: contact_flags is absent (1 rows in the run as of " \
-           "2026-11-22 02:00:00+08)" in reason
+           "2026-11-22T02:00:00+08:00)" in reason
 
 
 # ---------------------------------------------------------------------------------------
