@@ -13,7 +13,7 @@ from reconcile.query import FORMATS, QueryError
 
 @click.command("query")
 @click.argument("sql", required=False, metavar="[SQL]")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--db", "history_db", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE",
               help="The history database written by `reconcile run --db`; opened read-only, "
                    "never created.")
@@ -24,7 +24,7 @@ from reconcile.query import FORMATS, QueryError
 @click.option("--list-views", is_flag=True,
               help="List the documented views and the question each answers.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
-def query(sql: str | None, db_path: Path | None, output_format: str, list_views: bool,
+def query(sql: str | None, history_db: Path | None, output_format: str, list_views: bool,
           debug: bool) -> None:
     """Run one read-only SQL statement on the run history and print its rows.
 
@@ -46,8 +46,8 @@ def query(sql: str | None, db_path: Path | None, output_format: str, list_views:
             return
         if sql is None:
             raise QueryError("give the SQL to run (or --list-views)")
-        if db_path is None:
+        if history_db is None:
             raise QueryError("--db FILE is required: the history database to query")
         text = sys.stdin.read() if sql == "-" else sql
-        columns, rows = history_query.run_query(db_path, text)
+        columns, rows = history_query.run_query(history_db, text)
         click.echo(history_query.render(columns, rows, output_format))

@@ -12,7 +12,7 @@ from reconcile.report_render import FORMATS, render, write_report
 
 @click.command("report")
 @click.argument("run_id", required=False)
-@click.option("--db", "db_path", required=True,
+@click.option("--db", "history_db", required=True,
               type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="The history database written by `reconcile run --db`; opened "
                    "read-only.")
@@ -25,7 +25,7 @@ from reconcile.report_render import FORMATS, render, write_report
               help="Show phone numbers and names unmasked (masked by default: "
                    "138****1234, 张*).")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
-def report(run_id: str | None, db_path: Path, output_format: str, output: Path | None,
+def report(run_id: str | None, history_db: Path, output_format: str, output: Path | None,
            show_pii: bool, debug: bool) -> None:
     """Report on run RUN_ID (default: the latest) from the history database.
 
@@ -40,7 +40,7 @@ def report(run_id: str | None, db_path: Path, output_format: str, output: Path |
     from reconcile.cli import error_handler
 
     with error_handler(debug):
-        text = render(build_report(db_path, run_id, show_pii=show_pii), output_format)
+        text = render(build_report(history_db, run_id, show_pii=show_pii), output_format)
         if output is None:
             click.echo(text, nl=False)
         else:

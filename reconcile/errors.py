@@ -32,6 +32,11 @@ class ReconcileError(Exception):
         return f"{name}: {self.message}" if name else self.message
 
 
+class UnexpectedError(ReconcileError):
+    """A failure reconcile did not foresee, likely a bug: its `__cause__` has the details
+    (the CLI shows the traceback with --debug)."""
+
+
 class InputError(ReconcileError):
     """The drop cannot be used: a missing file or column, an unreadable file, no messages."""
 

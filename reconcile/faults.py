@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from reconcile.errors import InputError, ReconcileError
+from reconcile.errors import InputError, ReconcileError, UnexpectedError
 
 # The classes that are the machine's fault whatever statement raised them.
 MACHINE_FAULTS: tuple[type[duckdb.Error], ...] = (
@@ -73,8 +73,8 @@ def from_duckdb(
     found = _unreadable_parquet(files) if _may_be_data(error) else None
     if found is not None:
         return InputError(_unreadable(*found))
-    return ReconcileError(f"unexpected {type(error).__name__} while {doing}: {_first_line(error)}"
-                          " (run again with --debug for a traceback)")
+    return UnexpectedError(
+        f"unexpected {type(error).__name__} while {doing}: {_first_line(error)}")
 
 
 def _may_be_data(error: duckdb.Error) -> bool:

@@ -169,22 +169,23 @@ RATE_HELP: dict[str, str] = {
 }
 
 
-def parse_rates(items: Iterable[str], base: Rates | None = None) -> Rates:
+def parse_rates(rate_items: Iterable[str], base: Rates | None = None) -> Rates:
     """Rates from `NAME=R` items (`all=R` sets every rate first); checked, ConfigError if not."""
     values = (base or Rates()).to_dict()
     pairs = []
-    for item in items:
+    for item in rate_items:
         name, sep, text = item.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or (name not in values and name != "all"):
-            raise ConfigError(f"--rate {item!r}: expected NAME=R with NAME one of all, "
-                              + ", ".join(RATE_NAMES))
+            raise ConfigError(f"{item!r}: expected NAME=R with NAME one of all, "
+                              + ", ".join(RATE_NAMES), parameter="rate_items")
         try:
             rate = float(text)
         except ValueError:
-            raise ConfigError(f"--rate {item!r}: {text!r} is not a number") from None
+            raise ConfigError(f"{item!r}: {text!r} is not a number",
+                              parameter="rate_items") from None
         if not 0 <= rate <= 1:
-            raise ConfigError(f"--rate {item!r}: a rate is between 0 and 1")
+            raise ConfigError(f"{item!r}: a rate is between 0 and 1", parameter="rate_items")
         pairs.append((name, rate))
     for name, rate in sorted(pairs, key=lambda pair: pair[0] != "all"):
         if name == "all":
@@ -1777,7 +1778,7 @@ def _parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
 
 
 def generate(
-    out_dir: Path,
+    out_dir: str | Path,
     messages: int,
     seed: int,
     file_format: str = "csv",
@@ -1799,19 +1800,21 @@ def generate(
     started = time.perf_counter()
     rates = check_rates(rates or Rates())
     if messages < 1:
-        raise ConfigError("--messages must be at least 1 (a send_batch needs a row)")
+        raise ConfigError("must be at least 1 (a send_batch needs a row)",
+                          parameter="messages")
     if chunk_loans < 1:
-        raise ConfigError("chunk_loans must be at least 1")
+        raise ConfigError("must be at least 1", parameter="chunk_loans")
     if file_format not in FILE_FORMATS:
-        raise ConfigError(f"format {file_format!r} is not one of {', '.join(FILE_FORMATS)}")
+        raise ConfigError(f"{file_format!r} is not one of {', '.join(FILE_FORMATS)}",
+                          parameter="file_format")
     if timestamp_style not in TIMESTAMP_STYLES:
-        raise ConfigError(f"timestamp style {timestamp_style!r} is not one of "
-                          + ", ".join(TIMESTAMP_STYLES))
+        raise ConfigError(f"{timestamp_style!r} is not one of "
+                          + ", ".join(TIMESTAMP_STYLES), parameter="timestamp_style")
     as_of_text = as_of or DEFAULT_AS_OF
     instant = parse_timestamp(as_of_text, ZoneInfo(TIMEZONE))
     if instant is None:
-        raise ConfigError(f"--as-of {as_of_text!r} is not a timestamp "
-                          "(ISO 8601, e.g. 2026-11-23T01:30:00+08:00)")
+        raise ConfigError(f"{as_of_text!r} is not a timestamp "
+                          "(ISO 8601, e.g. 2026-11-23T01:30:00+08:00)", parameter="as_of")
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
 

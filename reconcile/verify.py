@@ -136,14 +136,15 @@ def _normal(column: str, value: str | None) -> str:
     return text
 
 
-def default_labels(run_out_dir: Path) -> Path:
-    """The labels.csv of the drop a run read, as its summary.json names the drop."""
+def default_labels(run_out_dir: str | Path) -> Path:
+    """The labels.csv of the drop a run read, as its summary.json names the drop: what
+    labels_csv is when not given."""
     summary = Path(run_out_dir) / "summary.json"
     try:
         data_dir = json.loads(summary.read_text(encoding="utf-8"))["data_dir"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(f"{summary}: cannot find the drop the run read ({error}); "
-                         "give --labels") from error
+        raise InputError(f"not given, and {summary} does not say which drop the run read "
+                         f"({error})", parameter="labels_csv") from error
     return Path(data_dir) / "labels.csv"
 
 
@@ -174,7 +175,8 @@ _AMOUNT = "coalesce(CAST(TRY_CAST({0} AS DECIMAL(38, 2)) AS VARCHAR), {0})"
 _DAYS = "coalesce(CAST(TRY_CAST({0} AS BIGINT) AS VARCHAR), {0})"
 
 
-def verify(labels_csv: Path, findings_csv: Path, show: int = DEFAULT_SHOWN) -> VerifyResult:
+def verify(labels_csv: str | Path, findings_csv: str | Path,
+           show: int = DEFAULT_SHOWN) -> VerifyResult:
     """Compare findings_csv (a run) with labels_csv (the expected answers), message by message."""
     labels_csv, findings_csv = Path(labels_csv), Path(findings_csv)
     labels_header = _header(labels_csv, "labels")
