@@ -57,6 +57,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
 UNPLACED_PAYMENT_POLICIES = ("hold_matching", "fail", "hold_all")
+HISTORY_PERSONAL_DATA = ("pseudonymised", "clear")
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
 
@@ -108,6 +109,13 @@ class Settings:
     # Flags not evaluated at all (summary.json lists them as skipped), e.g. while a lender
     # rolls a new check out. To see a flag without it stopping messages, map it to "send".
     disabled_checks: tuple[str, ...] = ()
+    # The run history (--db, docs/history.md): phones and names are kept as a keyed hash
+    # ("pseudonymised") unless "clear" is asked for; the key is $RECONCILE_HISTORY_KEY, else
+    # this file, else HISTORY.key beside the history. After each recorded run, runs of
+    # nights more than history_keep_days before its night are pruned (0 = keep every run).
+    history_personal_data: str = "pseudonymised"
+    history_key_file: str = ""
+    history_keep_days: int = 0
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,20 +142,24 @@ def _minutes(clock: str) -> int:
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
-def load_settings(path: Path | None, profile: str | None = None) -> Settings:
-    """Defaults, overridden by the TOML file at path when one is given. A profile given
-    here (`--profile`) replaces the file's `profile`; the file's other settings still win."""
-    if path is None:
-        return settings_from_mapping({PROFILE: profile}, "--profile") if profile else Settings()
+def load_settings(config_path: str | Path | None = None,
+                  profile: str | None = None) -> Settings:
+    """Defaults, overridden by the TOML file at config_path when one is given. A profile
+    given here replaces the file's `profile`; the file's other settings still win."""
+    if profile and profile not in PROFILES:
+        raise ConfigError(f"must be one of {', '.join(PROFILES)}, got {profile!r}",
+                          parameter="profile")
+    if config_path is None:
+        return settings_from_mapping({PROFILE: profile}, "profile") if profile else Settings()
     try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        document = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise ConfigError(f"config {path}: cannot be read ({error.strerror})") from error
+        raise ConfigError(f"config {config_path}: cannot be read ({error.strerror})") from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"config {path}: not valid TOML ({error})") from error
+        raise ConfigError(f"config {config_path}: not valid TOML ({error})") from error
     if profile:
         document[PROFILE] = profile
-    return settings_from_mapping(document, source=str(path))
+    return settings_from_mapping(document, source=str(config_path))
 
 
 def settings_from_mapping(values: dict[str, Any], source: str = "config") -> Settings:
@@ -207,6 +219,8 @@ def _check_consistency(settings: Settings, source: str) -> None:
     _check_choice(settings.frequency_scope, FREQUENCY_SCOPES, f"{source}: frequency_scope")
     _check_choice(settings.unplaced_payment_policy, UNPLACED_PAYMENT_POLICIES,
                   f"{source}: unplaced_payment_policy")
+    _check_choice(settings.history_personal_data, HISTORY_PERSONAL_DATA,
+                  f"{source}: history_personal_data")
     if settings.max_feed_shrink > 1:
         raise ConfigError(f"{source}: max_feed_shrink is a share of rows, at most 1 "
                           f"(1 = never), got {settings.max_feed_shrink}")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import secrets
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -33,9 +33,15 @@ from reconcile.inputs import (
     locate,
     quote_literal,
 )
+from reconcile.out_dir import OutputClaim
+from reconcile.out_dir import claim as claim_out_dir
 from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, VERDICTS
 from reconcile.sqlfiles import load_checks, read_sql, truth_steps
 from reconcile.staging import create_input_issues, create_macros, stage, stages_as_view
+from reconcile.timestamps import iso_text, local_isoformat
+
+if TYPE_CHECKING:  # polars is imported when a frame is asked for, not by the CLI's start-up
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,38 @@ class RunResult:
     def block_rate(self) -> float:
         return self.verdict_counts["block"] / self.messages if self.messages else 0.0
 
+    @property
+    def hold_rate(self) -> float:
+        return self.verdict_counts["hold"] / self.messages if self.messages else 0.0
+
+    @property
+    def nothing_to_send(self) -> bool:
+        """The batch had messages and not one of them may be sent (send.csv is empty)."""
+        return self.messages > 0 and self.verdict_counts["send"] == 0
+
+    def findings(self) -> pl.LazyFrame:
+        """OUT_DIR/findings.parquet, typed (flags a list, amounts decimal, times in UTC):
+        one row per message in source_row order. A lazy scan: nothing is read until it is
+        collected, and then the files in OUT_DIR now (a later run there replaces them)."""
+        import polars as pl
+
+        return pl.scan_parquet(Path(self.out_dir) / "findings.parquet")
+
+    def outcome(self, name: str) -> pl.LazyFrame:
+        """OUT_DIR/<name>.csv for name send, hold, block or rejected: the original
+        send_batch rows given that outcome, in file order, every column a string exactly as
+        written (an empty field is ""). Lazy, like findings(); the columns are the
+        send_batch header the run read, so not even the header is read before collect."""
+        if name not in OUTCOMES:
+            raise ValueError(f"name: {name!r} is not one of {', '.join(OUTCOMES)}")
+        import polars as pl
+
+        columns = self.inputs["send_batch"].columns
+        return pl.scan_csv(
+            Path(self.out_dir) / f"{name}.csv",
+            schema=dict.fromkeys(columns, pl.String),
+        ).with_columns(pl.all().fill_null(""))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -88,6 +126,7 @@ class RunResult:
             "inputs": {name: f.to_dict() for name, f in self.inputs.items()},
             "messages": self.messages,
             "verdicts": self.verdict_counts,
+            "nothing_to_send": self.nothing_to_send,
             "flags": self.flag_counts,
             "skipped_checks": self.skipped_checks,
             "input_issues": self.input_issue_counts,
@@ -95,7 +134,7 @@ class RunResult:
             "unplaced_payments": (self.unplaced_payments.to_dict()
                                   if self.unplaced_payments else None),
             "previous_run": ({"run_id": self.previous_run.run_id,
-                              "as_of": self.previous_run.as_of}
+                              "as_of": iso_text(self.previous_run.as_of)}
                              if self.previous_run else None),
             "warnings": list(self.warnings),
             "settings": self.settings.to_dict(),
@@ -145,49 +184,55 @@ class RunRequest:
 
 
 def run(
-    data_dir: Path,
-    out_dir: Path,
+    data_dir: str | Path,
+    out_dir: str | Path,
     *,
     settings: Settings | None = None,
-    as_of: str | None = None,
-    history_db: Path | None = None,
+    as_of: str | dt.datetime | None = None,
+    history_db: str | Path | None = None,
     force: bool = False,
     wait_lock: float = 0,
     on_stage: StageListener | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Reconcile the drop in data_dir as of `as_of` (ISO 8601; default now) into out_dir.
+    """Reconcile the drop in data_dir as of `as_of` (ISO 8601 text or a datetime; naive =
+    local in the settings' timezone; default now) into out_dir.
 
     With history_db the run is also appended to that history file, unless the same drop was
     already reconciled the same way (then `force` records it again). A lock another run
-    holds is waited for up to `wait_lock` seconds.
+    holds is waited for up to `wait_lock` seconds. `on_start` is told the run's id once,
+    as soon as it is made (before any lock is taken); `on_stage` each stage as it ends.
     """
-    request = RunRequest(Path(data_dir), Path(out_dir), settings or Settings(), as_of,
+    as_of_text = as_of.isoformat() if isinstance(as_of, dt.datetime) else as_of
+    request = RunRequest(Path(data_dir), Path(out_dir), settings or Settings(), as_of_text,
                          Path(history_db) if history_db else None, force, wait_lock)
     paths = locate(request.data_dir)
-    writer.prepare_out_dir(request.out_dir)
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
-    out = request.out_dir
-    spill_dir = Path(request.settings.temp_directory or out.parent / f".{out.name}.{run_id}.spill")
+    if on_start:
+        on_start(run_id)
     lock = (history.locked(request.history_db, run_id, request.wait_lock)
             if request.history_db else contextlib.nullcontext())
-    with lock:
+    # The output folder's lock first, then the history's; the claim's working folders
+    # (the spill folder included, unless temp_directory names one) go when it ends.
+    with claim_out_dir(request.out_dir, run_id, request.wait_lock) as output, lock:
+        spill_dir = Path(request.settings.temp_directory or output.spill_folder())
         con = _connect(request.settings, spill_dir)
         try:
-            return _run(con, request, paths, run_id, watch)
+            return _run(con, request, paths, run_id, watch, output)
         except duckdb.Error as error:  # an unreadable input (exit 2) or a machine fault (1)
             raise from_duckdb(error, run_step(watch.laps), con=con,
                               inputs=paths.values()) from error
         finally:
             con.close()
-            if not request.settings.temp_directory:
-                shutil.rmtree(spill_dir, ignore_errors=True)
 
 
 def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, Path | None],
-         run_id: str, watch: Stopwatch) -> RunResult:
+         run_id: str, watch: Stopwatch, output: OutputClaim) -> RunResult:
     settings = request.settings
     as_of_text = _resolve_as_of(con, request.as_of, settings.timezone, watch.started)
+    if request.history_db:
+        history.prepare(con, request.history_db, settings)
     inputs = _load_inputs(con, paths, settings.timezone)
     previous = (history.previous_night(con, request.history_db, as_of_text)
                 if request.history_db else None)
@@ -207,14 +252,14 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         flag_counts=_flag_counts(con),
         input_issue_counts=_input_issue_counts(con),
         unattributed_ledger_rows=sum(night.unattributed.values()),
-        started_at=watch.started.isoformat(timespec="seconds"),
+        started_at=local_isoformat(watch.started, settings.timezone),
         duration_seconds=0.0,
         skipped_checks=skipped,
         unplaced_payments=night.money,
         previous_run=previous,
         warnings=night.warnings,
     )
-    with writer.staged_output(request.out_dir, run_id) as folder:
+    with output.staged() as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
         check_unchanged(list(inputs.values()))
         watch.lap("outputs")
@@ -227,21 +272,33 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         # Recorded before OUT_DIR is replaced: if killed in between, the re-run is
         # recognised by its fingerprint and only publishes the output.
         if request.history_db and earlier_run is None:
-            history.record(con, result, run_fingerprint, dt.datetime.now(dt.UTC).isoformat())
+            history.record(con, request.history_db, result, run_fingerprint,
+                           dt.datetime.now(dt.UTC).isoformat())
+            _apply_retention(con, request.history_db, result)
             watch.lap("history")
     return result
 
 
 def _history_lookup(con: duckdb.DuckDBPyConnection, request: RunRequest,
                     result: RunResult) -> tuple[str, str | None]:
-    """(this run's fingerprint, the run already recorded with it) once the history is
-    attached; ("", None) without a history. With force nothing counts as recorded."""
+    """(this run's fingerprint, the run already recorded with it); ("", None) without a
+    history. With force nothing counts as recorded."""
     if not request.history_db:
         return "", None
-    history.attach(con, request.history_db)
     run_fingerprint = history.fingerprint(result)
-    earlier_run = None if request.force else history.recorded_run(con, run_fingerprint)
+    earlier_run = (None if request.force
+                   else history.recorded_run(con, request.history_db, run_fingerprint))
     return run_fingerprint, earlier_run
+
+
+def _apply_retention(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunResult) -> None:
+    """With history_keep_days, prune the runs of nights that many days before this one's."""
+    keep_days = result.settings.history_keep_days
+    if keep_days:
+        (night,) = con.execute(
+            "SELECT CAST(timezone(?, CAST(? AS TIMESTAMPTZ)) AS DATE)",
+            [result.settings.timezone, result.as_of]).fetchone() or (None,)
+        history.prune(db_path, str(night - dt.timedelta(days=keep_days)))
 
 
 def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -351,10 +408,26 @@ def _resolve_as_of(
     if row is not None and row[1] is not None:  # a naive time a clock change skipped/repeated
         raise ConfigError(f"{text!r} {row[1]}", parameter="as_of")
     if row is None or row[0] is None:
+        day_start = _start_of_day(con, text)
+        if day_start:
+            raise ConfigError(
+                f"{text!r} is a date, not an instant: write {day_start} for the start of "
+                f"that day in {timezone}", parameter="as_of")
         raise ConfigError(
             f"{text!r} is not a timestamp (ISO 8601, e.g. 2026-11-23T02:00:00+08:00)",
             parameter="as_of")
-    return str(row[0])
+    return iso_text(str(row[0]))
+
+
+def _start_of_day(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
+    """For a date alone (`2026-11-23`): its first instant in the session's time zone, ISO
+    8601 with the offset that zone had then (`2026-11-23T00:00:00+08:00`); else None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        return None
+    row = con.execute(
+        "SELECT CAST(CAST(TRY_CAST($1 AS DATE) AS TIMESTAMP) AS TIMESTAMPTZ)::VARCHAR",
+        [text.strip()]).fetchone()
+    return iso_text(str(row[0])) if row and row[0] is not None else None
 
 
 def _load_inputs(

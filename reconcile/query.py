@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.history import HistoryPaths
 from reconcile.inputs import quote_literal
 from reconcile.safe_text import printable
 from reconcile.views import load_views
@@ -45,7 +46,6 @@ _READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.Statement
 _ALLOWED_WORDS = "SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, PIVOT ... IN, EXPLAIN"
 _LEADING_WORD = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*([A-Za-z_]+)", re.DOTALL)
 _SESSION: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
@@ -63,8 +63,8 @@ class QueryError(ReconcileError):
     exit_code = EXIT_BAD_INPUT
 
 
-def run_query(db_path: Path | str, sql: str) -> tuple[list[str], list[Row]]:
-    """Run one read-only statement on the history at db_path: (column names, rows).
+def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
+    """Run one read-only statement on the history file history_db: (column names, rows).
 
     Values come back as DuckDB gives them to Python (Decimal, date, lists, ...);
     TIMESTAMPTZ values as aware datetimes in the history's timezone (the latest run's
@@ -72,14 +72,19 @@ def run_query(db_path: Path | str, sql: str) -> tuple[list[str], list[Row]]:
     lender's local day. A write, a statement that could reach outside the file, bad SQL or
     a missing file raises QueryError; the file is never created or changed.
     """
-    path = Path(db_path)
+    path = Path(history_db)
     if not path.is_file():
-        raise QueryError(f"history {path}: no such file (reconcile run --db {path} creates it)")
+        raise QueryError(f"history {path}: no such file "
+                         "(a run given it as its history creates it)")
     try:
         con = duckdb.connect(str(path), read_only=True, config=_SESSION)
     except duckdb.Error as error:
         raise QueryError(f"history {path}: cannot be opened ({_one_line(error)})") from error
     try:
+        # The one place a query may read files: the history's own Parquet folder, which
+        # its views read (reconcile.history).
+        con.execute("SET allowed_directories = ?", [[str(HistoryPaths.of(path).data) + "/"]])
+        con.execute("SET enable_external_access = false")
         zone = _use_history_timezone(con)
         con.execute("SET lock_configuration = true")
         statement = _read_only_statement(con, sql)

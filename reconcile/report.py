@@ -71,6 +71,12 @@ def mask_pii(value: str | None, kind: PiiKind) -> str | None:
     return text[0] + "*" * (len(text) - 1)
 
 
+def _pseudonym_shown(value: str | None) -> str | None:
+    """A pseudonymised phone or name as the report shows it: `#` and its first 8 hex digits,
+    enough to tell messages apart and to find the row (`phone LIKE '1a2b3c4d%'`)."""
+    return f"#{value[:8]}" if value else value
+
+
 @dataclass(frozen=True)
 class RunInfo:
     run_id: str
@@ -82,6 +88,8 @@ class RunInfo:
     messages: int
     # What the night's data could not tell (unplaced money, feeds empty, short or behind).
     warnings: tuple[str, ...] = ()
+    # How the history keeps the run's phones and names: "pseudonymised" or "clear".
+    personal_data: str = "clear"
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "warnings": list(self.warnings)}
@@ -247,12 +255,12 @@ class Report:
         }
 
 
-def build_report(db_path: Path, run_id: str | None = None, *, show_pii: bool = False,
-                 examples_per_flag: int = EXAMPLES_PER_FLAG) -> Report:
-    """The report of run `run_id` (default: the latest) in the history file at db_path."""
-    con = _open(Path(db_path))
+def build_report(history_db: str | Path, run_id: str | None = None, *,
+                 show_pii: bool = False, examples_per_flag: int = EXAMPLES_PER_FLAG) -> Report:
+    """The report of run `run_id` (default: the latest) in the history file history_db."""
+    con = _open(Path(history_db))
     try:
-        return _build(con, Path(db_path), run_id, show_pii, examples_per_flag)
+        return _build(con, Path(history_db), run_id, show_pii, examples_per_flag)
     finally:
         con.close()
 
@@ -260,7 +268,7 @@ def build_report(db_path: Path, run_id: str | None = None, *, show_pii: bool = F
 def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not db_path.is_file():
         raise ReportError(f"history {db_path}: no such file "
-                          f"(reconcile run --db {db_path} creates it)")
+                          "(a run given it as its history creates it)")
     if db_path.stat().st_size == 0:
         raise ReportError(f"history {db_path}: the file is empty, no run is recorded")
     try:
@@ -279,7 +287,18 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise ReportError(f"history {db_path}: not a reconcile history database "
                           "(no runs and findings tables)")
+    if _is_legacy(con):
+        con.close()
+        raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
+                          f"reconcile; `reconcile history migrate --db {db_path}` converts "
+                          "it once (the next recorded run does too)")
     return con
+
+
+def _is_legacy(con: duckdb.DuckDBPyConnection) -> bool:
+    (kind,) = con.execute("SELECT max(table_type) FROM information_schema.tables "
+                          "WHERE table_name = 'runs'").fetchone() or (None,)
+    return bool(kind == "BASE TABLE")
 
 
 def _one_line(error: Exception) -> str:
@@ -326,7 +345,7 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
         comparison = Comparison(_run_info(con, previous_id),
                                 _changes(_query(con, "comparison", **pair)))
     found = _query(con, "examples", run_id=current_id, per_flag=examples_per_flag)
-    examples = tuple(_example(row, show_pii)
+    examples = tuple(_example(row, show_pii, run.personal_data)
                      for flag in _ordered(FLAGS, flag_counts) for row in found if row[0] == flag)
     return Report(run=run, timezone=str(timezone), verdicts=verdicts, flags=flags,
                   rules=rules, templates=templates, staleness=staleness,
@@ -337,7 +356,8 @@ def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
     row = _query(con, "run_header", run_id=run_id)[0]
     return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
                    duration_seconds=float(row[3]), data_dir=row[4], reconcile_version=row[5],
-                   messages=int(row[6]), warnings=tuple(row[7] or ()))
+                   messages=int(row[6]), warnings=tuple(row[7] or ()),
+                   personal_data=str(row[8] or "clear"))
 
 
 def _ordered(known: tuple[str, ...], found: dict[str, Any]) -> list[str]:
@@ -354,10 +374,12 @@ def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
     return tuple(Change(kind, name, *by_key.get((kind, name), (0, 0))) for kind, name in order)
 
 
-def _example(row: tuple[Any, ...], show_pii: bool) -> Example:
+def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Example:
     (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
      claimed_amount, claimed_days, reason) = row
-    if not show_pii:
+    if personal_data == "pseudonymised":
+        phone, name = _pseudonym_shown(phone), _pseudonym_shown(name)
+    elif not show_pii:
         phone, name = mask_pii(phone, "phone"), mask_pii(name, "name")
     return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,
                    borrower_name=name, loan_id=loan_id, overdue_amount=overdue_amount,

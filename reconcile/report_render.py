@@ -38,8 +38,9 @@ def render(report: Report, fmt: str) -> str:
     return printable(renderers[fmt](report), keep="\n")
 
 
-def write_report(path: Path, text: str) -> None:
+def write_report(path: str | Path, text: str) -> None:
     """Write the report to path whole or not at all (a temporary file renamed into place)."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ReportError(f"cannot write {path}: folder {folder} does not exist")
@@ -71,6 +72,8 @@ def _key(key: str | None) -> str:
 
 
 def _pii_note(report: Report) -> str:
+    if report.run.personal_data == "pseudonymised":
+        return "phones and names are pseudonymised (#… starts their keyed hash)"
     if report.pii_masked:
         return "phone numbers and names are masked (--show-pii shows them)"
     return "phone numbers and names are NOT masked (--show-pii)"

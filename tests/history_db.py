@@ -1,5 +1,8 @@
 """A tiny history database written by hand, so report tests can assert exact numbers.
 
+Written in the single-file layout of earlier versions (one DuckDB file with tables) and
+then migrated, so every report test also runs the migration.
+
 The schema is the real one (every `sql/history/NNN_*.sql` migration, in order); the rows are
 the ones below. Four completed runs:
 
@@ -23,6 +26,9 @@ from typing import Any
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
+# The migrations a single-file history had (before the Parquet layout and migration 003).
+LAYOUT1_MIGRATIONS = [ROOT / "sql" / "history" / name
+                      for name in ("001_runs_and_findings.sql", "002_run_warnings.sql")]
 
 # (message_id, verdict, flags, rule_id, template_id, rule_age_hours, phone, name)
 Finding = tuple[str, str, list[str], str | None, str | None, float | None, str, str]
@@ -61,12 +67,23 @@ def build_history(path: Path, nights: dict[str, tuple[str, str, list[Finding]]] 
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'Asia/Shanghai'")
-        for migration in sorted((ROOT / "sql" / "history").glob("[0-9]*_*.sql")):
+        for migration in LAYOUT1_MIGRATIONS:
             con.execute(migration.read_text(encoding="utf-8"))
         for run_id, (as_of, finished_at, findings) in nights.items():
             _insert_run(con, run_id, as_of, finished_at, findings)
     finally:
         con.close()
+    return migrated(path)
+
+
+def migrated(path: Path) -> Path:
+    """A history written in the single-file layout of earlier versions, as hand-written
+    fixtures are, brought to the current layout the way a run does on first use. Phones and
+    names are kept clear, so tests can read them back."""
+    from reconcile import history
+    from reconcile.config import Settings
+
+    history.migrate_history(path, Settings(history_personal_data="clear"))
     return path
 
 

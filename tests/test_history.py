@@ -18,6 +18,7 @@ from drops import Drop, invoke, read_csv_rows
 
 from reconcile import history
 from reconcile.cli import EXIT_BLOCK_RATE
+from reconcile.config import Settings
 from reconcile.errors import EXIT_OK
 
 AS_OF = "2026-11-23T02:00:00+08:00"
@@ -68,7 +69,9 @@ def test_run_is_recorded_with_its_findings(tmp_path: Path) -> None:
             "FROM findings WHERE message_id = 'M1'").fetchone()
     assert versions == [(m.version,) for m in history.migrations()]
     assert row is not None and row[0] == "block" and row[1] == ["NOT_OVERDUE"]
-    assert row[2:5] == ("13800001234", "collection", "delinquency")
+    # The phone is kept as its keyed hash (pseudonymised by default).
+    key = history.pseudonym_key(history.HistoryPaths.of(db), Settings(), create=False)
+    assert row[2:5] == (history.pseudonym(key, "13800001234"), "collection", "delinquency")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["history"] == "recorded"
 
@@ -126,8 +129,8 @@ def test_killed_at_any_point_leaves_history_and_output_consistent(tmp_path: Path
     started = time.perf_counter()
     subprocess.run(command, check=True, cwd=tmp_path)
     full_run = time.perf_counter() - started
-    db.unlink()
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    for recorded in (db, out, history.HistoryPaths.of(db).data):
+        subprocess.run(["rm", "-rf", str(recorded)], check=True)
     rng = random.Random(20261123)
     for _ in range(6):
         process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.DEVNULL)
@@ -145,9 +148,10 @@ def test_killed_at_any_point_leaves_history_and_output_consistent(tmp_path: Path
     subprocess.run(command, check=True, cwd=tmp_path)
     runs, findings = history_rows(db)
     assert len(runs) == 1 and findings == 3000
-    # What the killed runs left beside out/ (half-written output, spill) is gone.
+    # What the killed runs left beside out/ (half-written output, spill) is gone; the
+    # output folder's lock file stays (lock files are never deleted).
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history")) == [
-        "in", "out"]
+        ".out.lock", "in", "out"]
 
 
 def test_stale_feed_holds_every_message(tmp_path: Path) -> None:
@@ -187,7 +191,7 @@ def test_fail_on_block_rate(tmp_path: Path, rate: str, code: int) -> None:
     assert result.exit_code == code, result.output
     assert (tmp_path / "out" / "findings.csv").exists()
     if code == EXIT_BLOCK_RATE:
-        assert "block rate 50.0% is above --fail-on-block-rate 49.0%" in result.stderr
+        assert "--fail-on-block-rate: block rate 50.0% is above 49.0%" in result.stderr
 
 
 def test_json_logs_one_line_per_stage(tmp_path: Path) -> None:
@@ -196,8 +200,9 @@ def test_json_logs_one_line_per_stage(tmp_path: Path) -> None:
                          "--log-format", "json", "-q")
     assert result.exit_code == EXIT_OK
     lines = [json.loads(line) for line in result.stderr.splitlines()]
-    assert [line.get("stage") for line in lines] == ["inputs", "checks", "outputs", "history",
-                                                     None]
+    assert [line.get("stage") for line in lines] == [None, "inputs", "checks", "outputs",
+                                                     "history", None]
+    assert lines[0]["event"] == "start"
     assert lines[-1]["event"] == "finished" and lines[-1]["verdicts"]["block"] == 2
     assert result.stdout == ""
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 from drops import invoke
+from history_db import migrated
 from readme import README, ROOT, assert_block_is
 
 from reconcile import query as query_module
@@ -79,7 +80,8 @@ D21, D22, D24 = dt.date(2026, 11, 21), dt.date(2026, 11, 22), dt.date(2026, 11, 
 
 
 def write_history(path: Path, runs: dict[str, tuple[str, list[Message]]]) -> Path:
-    """A history file as `reconcile run --db` leaves it: migrated, rows inserted, views made."""
+    """A history as `reconcile run --db` leaves it: written in the earlier single-file
+    layout (migration 001, rows inserted, views made), then migrated as a run would."""
     con = duckdb.connect(str(path))
     con.execute(read_sql("history/001_runs_and_findings.sql"))
     settings = json.dumps({"timezone": "Asia/Shanghai", "max_rule_age_hours": "24"})
@@ -109,7 +111,7 @@ def write_history(path: Path, runs: dict[str, tuple[str, list[Message]]]) -> Pat
             )
     views.create_views(con)
     con.close()
-    return path
+    return migrated(path)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,8 @@ def test_views_are_in_the_file_for_plain_duckdb(history_db: Path) -> None:
     names = {n for (n,) in con.execute(
         "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     con.close()
-    assert names == set(views.load_views())
+    # runs and findings are views too: over the history's Parquet files (sql/history).
+    assert names == set(views.load_views()) | {"runs", "findings"}
 
 
 def test_runs_by_night_picks_the_latest_run_of_each_night(history_db: Path) -> None:
@@ -407,7 +410,7 @@ def test_a_missing_database_is_exit_2_and_is_not_created(tmp_path: Path) -> None
     result = invoke("query", "--db", missing, "SELECT 1")
     assert result.exit_code == EXIT_BAD_INPUT
     assert result.stderr == (f"reconcile: error: history {missing}: no such file "
-                             f"(reconcile run --db {missing} creates it)\n")
+                             "(a run given it as its history creates it)\n")
     assert list(tmp_path.iterdir()) == []
 
 

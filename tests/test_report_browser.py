@@ -17,6 +17,8 @@ import pytest
 from drops import read_csv_rows
 from history_db import sample_history
 
+from reconcile import history
+from reconcile.config import Settings
 from reconcile.report import build_report
 from reconcile.report_render import render
 
@@ -119,4 +121,8 @@ def test_rendered_dom_holds_the_run_id_and_verdict_counts(
     for verdict, count in expected.items():
         tile = parser.texts[f"verdict-{verdict}"]
         assert tile.startswith(f"{count}{verdict}"), tile
-    assert "138****1111" in dom and "13800001111" not in dom
+    # Phones and names are pseudonymised in the history: the page shows the hash's start.
+    db = html_file.parent / "history.duckdb"
+    key = history.pseudonym_key(history.HistoryPaths.of(db), Settings(), create=False)
+    assert f"#{history.pseudonym(key, '13800001111')[:8]}" in dom
+    assert "13800001111" not in dom and "邓超" not in dom

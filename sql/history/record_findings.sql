@@ -1,16 +1,17 @@
--- The history rows of one run (parameter: run_id), in the column order of
--- history.findings: each message's verdict with the evidence behind it, from the run's
--- in-memory tables (findings, send_batch, message_context).
+-- The history rows of one run (parameter: run_id), by the column names of history.findings:
+-- each message's verdict with the evidence behind it, from the run's in-memory tables
+-- (findings, send_batch, message_context). history_personal() keeps a phone or name as
+-- the history's personal-data setting says (a keyed hash by default).
 SELECT
-    ?,
+    ? AS run_id,
     f.source_row,
     f.message_id,
     f.verdict,
     f.flags,
     f.reason,
     b.borrower_id,
-    b.borrower_name,
-    b.phone,
+    history_personal(b.borrower_name) AS borrower_name,
+    history_personal(b.phone) AS phone,
     b.loan_id,
     b.batch_id,
     b.template_id,

@@ -1,7 +1,8 @@
 -- report: run_header
 -- answers: when was a run judged (as-of, shown in the session's time zone), when did it
 -- finish (to the second), on which drop, with which reconcile, and how many send_batch
--- rows did it have, and what could its data not tell (warnings)?
+-- rows did it have, what could its data not tell (warnings), and does the history keep
+-- its phones and names pseudonymised?
 -- params: $run_id
 SELECT
     run_id,
@@ -11,6 +12,7 @@ SELECT
     data_dir,
     reconcile_version,
     messages,
-    warnings
+    warnings,
+    personal_data
 FROM runs
 WHERE run_id = $run_id;
