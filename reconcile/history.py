@@ -372,21 +372,36 @@ def record(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunResult,
          list(result.warnings), settings.history_personal_data,
          key_id(key) if settings.history_personal_data == "pseudonymised" else None],
     )
-    con.execute(f"INSERT INTO {STAGING_SCHEMA}.findings BY NAME "
-                + read_history_sql("record_findings.sql"), [result.run_id])
-    _publish_staged(con, paths, result.run_id)
+    con.execute("SET VARIABLE history_run_id = ?", [result.run_id])
+    _publish_staged(con, paths, result.run_id, read_history_sql("record_findings.sql"))
 
 
-def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id: str) -> None:
-    """The staged run's files, written aside, fsynced, then renamed into their night."""
+def _conformed(con: duckdb.DuckDBPyConnection, table: str, source: str) -> str:
+    """The rows of `source` in the columns and types of the staging `table`, matched by
+    name (a column the source lacks is NULL): a write straight from the run's tables, with
+    no copy in between, that still has exactly the history's schema."""
+    given = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
+    listed = ", ".join(
+        f"CAST({quote_identifier(name) if name in given else 'NULL'} AS {kind}) "
+        f"AS {quote_identifier(name)}"
+        for name, kind, *_ in con.execute(f"DESCRIBE {STAGING_SCHEMA}.{table}").fetchall())
+    return f"SELECT {listed} FROM ({source})"
+
+
+def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id: str,
+                    findings: str) -> None:
+    """The staged runs row and the `findings` query's rows as the run's two files: written
+    aside, fsynced, then renamed into their night (findings first)."""
     (night,) = con.execute(
         "SELECT CAST(timezone(coalesce(CAST(settings ->> 'timezone' AS VARCHAR), ?), as_of) "
         f"AS DATE) FROM {STAGING_SCHEMA}.runs", [Settings().timezone]).fetchone() or (None,)
     aside = paths.staging / run_id
     written = {}
+    sources = {"findings": _conformed(con, "findings", findings),
+               "runs": f"SELECT * FROM {STAGING_SCHEMA}.runs"}
     for table in RECORDED_TABLES:
         written[table] = aside / f"{table}.parquet"
-        _write_parquet(con, f"SELECT * FROM {STAGING_SCHEMA}.{table}", written[table])
+        _write_parquet(con, sources[table], written[table])
         _fsync(written[table])
     for table in RECORDED_TABLES:
         target = paths.file(table, str(night), run_id)
@@ -512,9 +527,9 @@ def _migrate_legacy(con: duckdb.DuckDBPyConnection, paths: HistoryPaths,
                         "pseudonym_key_id = ?",
                         [mode, key_id(key) if mode == "pseudonymised" else None])
             personal = ", ".join(f"history_personal({c}) AS {c}" for c in PERSONAL_COLUMNS)
-            con.execute(f"INSERT INTO {STAGING_SCHEMA}.findings BY NAME SELECT * REPLACE "
-                        f"({personal}) FROM {legacy}.findings WHERE run_id = ?", [run_id])
-            _publish_staged(con, paths, run_id)
+            _publish_staged(con, paths, run_id,
+                            f"SELECT * REPLACE ({personal}) FROM {legacy}.findings "
+                            f"WHERE run_id = {quote_literal(run_id)}")
     finally:
         con.execute(f"DETACH {legacy}")
     recorded = {run_id for _, run_id in _run_files(paths)}

@@ -1,9 +1,9 @@
--- The history rows of one run (parameter: run_id), by the column names of history.findings:
--- each message's verdict with the evidence behind it, from the run's in-memory tables
--- (findings, send_batch, message_context). history_personal() keeps a phone or name as
+-- The history rows of one run (its id in the variable history_run_id), by the column names
+-- of history.findings: each message's verdict with the evidence behind it, from the run's
+-- in-memory tables (findings, send_batch, message_context). history_personal() keeps a phone or name as
 -- the history's personal-data setting says (a keyed hash by default).
 SELECT
-    ? AS run_id,
+    getvariable('history_run_id') AS run_id,
     f.source_row,
     f.message_id,
     f.verdict,
