@@ -6,7 +6,8 @@ Runs the engine in this process on DATA_DIR (output to a temporary folder) with 
 JSON profiling on, then prints the costliest statements by wall time, each with what it
 creates or writes and its costliest operators (CPU seconds summed over threads, rows out).
 Nothing in the engine changes: the DuckDB connection it opens is wrapped to profile each
-statement. A development tool, for the README's "where the time goes"; not for the nightly job.
+statement. A development tool, for docs/performance.md ("where the time goes"); not for
+the nightly job.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from reconcile import engine
+from reconcile.nightly import engine
 
 _TARGET = re.compile(
     r"(CREATE (?:OR REPLACE )?(?:TABLE|VIEW) \w+|COPY .*? TO '([^']+)')", re.DOTALL)

@@ -5,13 +5,13 @@ The Python API (docs/api.md): `run` a drop into an output folder and get a `RunR
 `exit_code` is the one the command line exits with.
 """
 
-__version__ = "0.1.0"
-
 from reconcile.config import Settings, load_settings
-from reconcile.engine import RunResult, run
 from reconcile.errors import ConfigError, InputError, ReconcileError
-from reconcile.feeds import UnplacedPayments
 from reconcile.locks import Locked
+from reconcile.nightly.engine import run
+from reconcile.nightly.feeds import UnplacedPayments
+from reconcile.result import RunResult
+from reconcile.version import __version__
 
 __all__ = [
     "ConfigError",

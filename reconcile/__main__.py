@@ -1,5 +1,5 @@
 """`python -m reconcile` is the `reconcile` command."""
 
-from reconcile.cli import main
+from reconcile.cli.main import main
 
 main()

@@ -17,7 +17,7 @@ VERDICTS_TABLE = "verdicts"
 PROFILE = "profile"
 
 # Threats, insults and impersonation of authorities (PROHIBITED_CONTENT); each is also
-# matched in its traditional form (reconcile/content.py). Latin terms match whole words.
+# matched in its traditional form (reconcile/nightly/content.py). Latin terms match whole words.
 DEFAULT_PROHIBITED_TERMS: tuple[str, ...] = (
     "公安", "警察", "法院传票", "传票", "坐牢", "拘留", "逮捕", "判刑", "刑事责任",
     "曝光", "通讯录", "黑名单", "通知你的家人", "通知您的家人", "联系你的单位", "上门催收",

@@ -11,6 +11,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+# 128 + SIGINT, as shells report an interrupted command.
+EXIT_INTERRUPTED = 130
 
 
 class ReconcileError(Exception):

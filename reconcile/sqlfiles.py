@@ -1,4 +1,5 @@
-"""Load the SQL that ships with the package: truth steps in order, and one check per flag.
+"""The SQL that ships with the package (truth steps in order, one check per flag, any file by
+name), and quoting values into SQL text.
 
 The `sql/` folder is packaged into the wheel as `reconcile/sql`; from a source checkout
 (an editable install) the repository's `sql/` beside the package is used instead.
@@ -27,6 +28,16 @@ class Check:
     sql: str
 
 
+def quote_identifier(name: str) -> str:
+    """A name as a DuckDB identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """Text as a DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def sql_root() -> Traversable:
     packaged = resources.files("reconcile").joinpath("sql")
     if packaged.is_dir():
@@ -35,7 +46,7 @@ def sql_root() -> Traversable:
 
 
 def read_sql(relative_path: str) -> str:
-    """The text of one SQL file, e.g. read_sql('findings.sql')."""
+    """The text of one SQL file, e.g. read_sql('nightly/findings.sql')."""
     node = sql_root()
     for part in relative_path.split("/"):
         node = node.joinpath(part)
@@ -43,30 +54,31 @@ def read_sql(relative_path: str) -> str:
 
 
 def truth_steps() -> list[tuple[str, str]]:
-    """(file name, SQL) of sql/truth/*.sql in file-name order; each creates one table or view."""
-    folder = sql_root().joinpath("truth")
+    """(file name, SQL) of sql/nightly/truth/*.sql in file-name order; each creates one
+    table or view."""
+    folder = sql_root().joinpath("nightly", "truth")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name, f.read_text(encoding="utf-8")) for f in files]
 
 
 @cache
 def load_checks() -> dict[str, Check]:
-    """Every sql/checks/*.sql keyed by the flag its header names, in the contract's order.
+    """Every sql/nightly/checks/*.sql keyed by the flag its header names, in the contract's order.
 
     Refuses a file without a `-- flag:` header, an unknown flag, a flag claimed twice and a
     flag with no file, so a check can neither vanish nor run twice.
     """
     found: dict[str, Check] = {}
-    for file in sql_root().joinpath("checks").iterdir():
+    for file in sql_root().joinpath("nightly", "checks").iterdir():
         if not file.name.endswith(".sql"):
             continue
         text = file.read_text(encoding="utf-8")
         header = _FLAG_HEADER.search(text)
         if header is None:
-            raise ValueError(f"sql/checks/{file.name} has no '-- flag: NAME' header")
+            raise ValueError(f"sql/nightly/checks/{file.name} has no '-- flag: NAME' header")
         flag = header.group(1)
         if flag not in FLAGS:
-            raise ValueError(f"sql/checks/{file.name} names unknown flag {flag}")
+            raise ValueError(f"sql/nightly/checks/{file.name} names unknown flag {flag}")
         if flag in found:
             raise ValueError(
                 f"flag {flag} is defined twice: {found[flag].file_name} and {file.name}"

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner, Result
 
-from reconcile.cli import main
-from reconcile.reference import parse_timestamp
+from reconcile.cli.main import main
 from reconcile.schema import CONTACT_POLICY_FLAGS, FEED_FLAGS
+from reconcile.synth.reference import parse_timestamp
 
 
 def disabled_config(*flags: str) -> str:

@@ -75,7 +75,7 @@ def explain(drop: Path, out: Path, disagreement: Any) -> str:
         message = dict(zip(relation.columns, relation.fetchall()[0], strict=True))
     loan_id = str(message.get("loan_id") or "")
     lines = [f"source_row {source_row}: differs in {', '.join(disagreement.differences)}",
-             f"  expected (reconcile.reference, labels.csv): {disagreement.expected}",
+             f"  expected (reconcile.synth.reference, labels.csv): {disagreement.expected}",
              f"  found    (reconcile run, findings.csv):     {disagreement.found}",
              f"  send_batch: {message}"]
     findings = read_csv_rows(out / "findings.csv")

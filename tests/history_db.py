@@ -27,7 +27,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 # The migrations a single-file history had (before the Parquet layout and migration 003).
-LAYOUT1_MIGRATIONS = [ROOT / "sql" / "history" / name
+LAYOUT1_MIGRATIONS = [ROOT / "sql" / "history" / "migrations" / name
                       for name in ("001_runs_and_findings.sql", "002_run_warnings.sql")]
 
 # (message_id, verdict, flags, rule_id, template_id, rule_age_hours, phone, name)
@@ -80,8 +80,8 @@ def migrated(path: Path) -> Path:
     """A history written in the single-file layout of earlier versions, as hand-written
     fixtures are, brought to the current layout the way a run does on first use. Phones and
     names are kept clear, so tests can read them back."""
-    from reconcile import history
     from reconcile.config import Settings
+    from reconcile.history import store as history
 
     history.migrate_history(path, Settings(history_personal_data="clear"))
     return path

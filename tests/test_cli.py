@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from drops import Drop, invoke, read_csv_rows
 
-from reconcile import writer
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
-from reconcile.out_dir import OUTPUT_INSIDE, OutputClaim
+from reconcile.nightly import writer
+from reconcile.nightly.out_dir import OUTPUT_INSIDE, OutputClaim
 from reconcile.schema import FINDINGS_COLUMNS, FLAGS, OUTCOMES
 
 AS_OF = "2026-11-23T02:00:00+08:00"
@@ -262,7 +262,7 @@ def test_unexpected_failure_is_exit_1_in_one_line(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("reconcile.cli.run", broken)
+    monkeypatch.setattr("reconcile.cli.main.run", broken)
     result = run_cli(data_dir, tmp_path / "out")
     assert result.exit_code == EXIT_FAILURE
     assert result.stderr.strip().splitlines() == [

@@ -1,7 +1,7 @@
 """Differential tests: `reconcile run` against the pure-Python oracle on generated drops.
 
-Each case generates a drop of a few thousand messages (`reconcile.generator`, labelled by
-`reconcile.reference`, which shares no code with the engine), runs the engine on it through
+Each case generates a drop of a few thousand messages (`reconcile.synth.generator`, labelled by
+`reconcile.synth.reference`, which shares no code with the engine), runs the engine on it through
 the CLI with the drop's own as-of, and compares every message's verdict, flags,
 overdue_amount and days_past_due with labels.csv. Seeds, timestamp styles (+08:00 offsets,
 UTC Z, naive local, a mix of shapes), as-of instants (month ends, a leap day, afternoons,
@@ -19,9 +19,9 @@ import pytest
 from drops import invoke
 from generated import explain, read_tables, rewrite_csv, write_labels
 
-from reconcile.generator import CONFIG_FILE, TABLE_NAMES, Rates, generate
-from reconcile.reference import Settings, reference
-from reconcile.verify import verify
+from reconcile.synth.generator import CONFIG_FILE, TABLE_NAMES, Rates, generate
+from reconcile.synth.reference import Settings, reference
+from reconcile.synth.verify import verify
 
 STYLES = ("offset", "utc", "naive", "mixed")
 AS_OFS = (None, "2027-01-31T23:59:59+08:00", "2028-02-29T06:00:00Z", "2026-12-31 18:00:00",

@@ -1,4 +1,4 @@
-"""`reconcile.generator`: reproducible, chunk-independent, realistic drops with labels.
+"""`reconcile.synth.generator`: reproducible, chunk-independent, realistic drops with labels.
 
 The engine-vs-labels comparison on many drops is tests/test_differential.py; here the
 generator's own promises: the same seed gives the same bytes whatever the chunk size, the
@@ -18,7 +18,8 @@ import pytest
 from drops import invoke, read_csv_rows
 
 from reconcile.errors import ConfigError
-from reconcile.generator import (
+from reconcile.schema import FEED_FLAGS
+from reconcile.synth.generator import (
     CONFIG_FILE,
     DROP_FILE,
     LABEL_COLUMNS,
@@ -29,8 +30,7 @@ from reconcile.generator import (
     generate,
     parse_rates,
 )
-from reconcile.reference import FLAGS
-from reconcile.schema import FEED_FLAGS
+from reconcile.synth.reference import FLAGS
 
 SEED = 20261123
 MESSAGES = 3000
@@ -243,7 +243,7 @@ def test_labels_are_the_references_answers_on_the_rows_written(tmp_path: Path) -
     """labels.csv is reference() on the files as written (all at once, not by chunk)."""
     from datetime import datetime
 
-    from reconcile.reference import reference
+    from reconcile.synth.reference import reference
 
     result = generate(tmp_path / "d", 400, 12, timestamp_style="mixed", chunk_loans=13,
                       workers=0)

@@ -16,10 +16,10 @@ import duckdb
 import pytest
 from drops import Drop, invoke, read_csv_rows
 
-from reconcile import history
-from reconcile.cli import EXIT_BLOCK_RATE
+from reconcile.cli.main import EXIT_BLOCK_RATE
 from reconcile.config import Settings
 from reconcile.errors import EXIT_OK
+from reconcile.history import store as history
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 

@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 from test_history import small_drop
 
 import reconcile
-from reconcile import history, locks
+from reconcile import locks
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
+from reconcile.history import store as history
 
 ROOT = Path(__file__).resolve().parent.parent
 # A history written by reconcile before the Parquet layout (commit e56a467): sample_data

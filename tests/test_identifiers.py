@@ -15,8 +15,8 @@ from drops import Drop, invoke, read_csv_rows, run_drop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.generator import TABLE_NAMES, generate
 from reconcile.schema import TABLES_BY_NAME
+from reconcile.synth.generator import TABLE_NAMES, generate
 
 # Whitespace a padded export carries: spaces (CHAR), tabs, a no-break or full-width space.
 PADDING = (" ", "   ", "\t", "\u00a0", "\u3000")

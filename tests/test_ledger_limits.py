@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from drops import Drop, read_csv_rows, result, run_drop
 
-from reconcile.reference import Settings, reference
+from reconcile.synth.reference import Settings, reference
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 SENTINEL = "9999999999999999.99"

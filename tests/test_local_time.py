@@ -20,7 +20,7 @@ import pytest
 from drops import LEDGER_ONLY_CONFIG, Drop, invoke, read_csv_rows, result, run_drop
 
 from reconcile.errors import EXIT_BAD_INPUT
-from reconcile.reference import Settings, parse_timestamp, reference
+from reconcile.synth.reference import Settings, parse_timestamp, reference
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 NEW_YORK = 'timezone = "America/New_York"\n'

@@ -1,4 +1,4 @@
-"""--out never harms what it does not own (reconcile.out_dir).
+"""--out never harms what it does not own (reconcile.nightly.out_dir).
 
 Two runs into one folder never both proceed: the second exits 75 and touches nothing. A run
 removes only what a reconcile run provably wrote: an output whose manifest matches it, and
@@ -27,9 +27,10 @@ import pytest
 from click.testing import Result
 from drops import Drop, invoke
 
-from reconcile import locks, out_dir, run, writer
+from reconcile import locks, run
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK, ConfigError
-from reconcile.out_dir import MANIFEST_FILE, OWNER_FILE, OutputClaim, claim
+from reconcile.nightly import out_dir, writer
+from reconcile.nightly.out_dir import MANIFEST_FILE, OWNER_FILE, OutputClaim, claim
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 OUTPUT_FILES = {
@@ -70,7 +71,7 @@ def manifest_run(out: Path) -> str:
 LIVE_RUN = """
 import sys
 from pathlib import Path
-from reconcile.out_dir import claim
+from reconcile.nightly.out_dir import claim
 out, run_id = Path(sys.argv[1]), sys.argv[2]
 with claim(out, run_id) as held:
     (held.spill_folder() / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")

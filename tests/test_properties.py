@@ -33,7 +33,7 @@ from drops import TABLE_COLUMNS, Drop, disabled_config, invoke, read_csv_rows, r
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.reference import (
+from reconcile.synth.reference import (
     DEFAULT_POLICY,
     Finding,
     Settings,

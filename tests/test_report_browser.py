@@ -17,10 +17,10 @@ import pytest
 from drops import read_csv_rows
 from history_db import sample_history
 
-from reconcile import history
 from reconcile.config import Settings
-from reconcile.report import build_report
-from reconcile.report_render import render
+from reconcile.history import store as history
+from reconcile.report.build import build_report
+from reconcile.report.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
 

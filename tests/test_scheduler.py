@@ -14,17 +14,20 @@ import duckdb
 import pytest
 from drops import Drop, disabled_config, invoke, read_csv_rows
 
-from reconcile import cli, locks, writer
+from reconcile import locks
+from reconcile.cli import main as cli
 from reconcile.config import load_settings
-from reconcile.engine import RunResult, run
-from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
-from reconcile.policy import (
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from reconcile.nightly import writer
+from reconcile.nightly.engine import run
+from reconcile.nightly.policy import (
     EXIT_BLOCK_RATE,
     EXIT_HOLD_RATE,
     EXIT_NOTHING_TO_SEND,
     ExitPolicy,
     nothing_to_send_warning,
 )
+from reconcile.result import RunResult
 from reconcile.schema import CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.timestamps import iso_text
 
@@ -313,11 +316,11 @@ def test_json_interrupt_is_an_error_event(tmp_path: Path,
     monkeypatch.setattr(cli, "run", interrupted)
     data_dir = mixed_night().write(tmp_path / "in")
     result = invoke("run", data_dir, "--out", tmp_path / "out", "--log-format", "json")
-    assert result.exit_code == cli.EXIT_INTERRUPTED
+    assert result.exit_code == EXIT_INTERRUPTED
     start, error = json_lines(result.stderr)
     assert start["as_of"] is None  # not given: the run's start
     assert error == {"time": error["time"], "event": "error",
-                     "run_id": "20261123T000000Z-abcdef", "exit_code": cli.EXIT_INTERRUPTED,
+                     "run_id": "20261123T000000Z-abcdef", "exit_code": EXIT_INTERRUPTED,
                      "message": "interrupted; no output was written"}
 
 

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner, Result
 from drops import LEDGER_ONLY_CONFIG, Drop, read_csv_rows
 
-from reconcile.cli import main
+from reconcile.cli.main import main
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
-from reconcile.report_render import FORMATS
+from reconcile.report.render import FORMATS
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 # An OSC (set the window title, ended by BEL), a CSI (clear the screen), a C1 CSI, a bidi

@@ -1,4 +1,4 @@
-"""`reconcile.verify`: a run's findings.csv against a drop's labels.csv, message by message."""
+"""`reconcile.synth.verify`: a run's findings.csv against a drop's labels, message by message."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from drops import invoke, read_csv_rows
 from generated import rewrite_csv
 
 from reconcile.errors import InputError
-from reconcile.generator import CONFIG_FILE, generate
 from reconcile.schema import FEED_FLAGS, FLAGS
-from reconcile.verify import default_labels, verify
+from reconcile.synth.generator import CONFIG_FILE, generate
+from reconcile.synth.verify import default_labels, verify
 
 
 @pytest.fixture(scope="module")

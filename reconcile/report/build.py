@@ -1,0 +1,387 @@
+"""The morning report: what a recorded run flagged, read from the history database.
+
+`build_report` opens the history file read-only, runs one query per section
+(`sql/report/*.sql`) and returns a frozen `Report`; `reconcile.report.render` turns it into
+text, Markdown, HTML or JSON. Nothing here prints.
+
+Phone numbers and names are masked (`mask_pii`) while the report is built, unless
+`show_pii`, so no renderer can show them by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from reconcile.config import Settings
+from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.schema import FLAGS, OUTCOMES
+from reconcile.sqlfiles import read_sql
+
+# The report's sections, one SQL file each under sql/report/.
+SECTION_QUERIES: tuple[str, ...] = (
+    "runs", "run_header", "verdict_counts", "flag_counts", "misfires", "staleness",
+    "comparison", "examples",
+)
+FALSE_POSITIVE_VERDICTS: tuple[str, ...] = ("block", "hold")
+FALSE_POSITIVE_DEFINITION = (
+    "A false positive of a rule or template is one of its messages whose verdict is block "
+    "or hold; its rate is false positives / all of the rule's (template's) send_batch rows, "
+    "rejected ones included."
+)
+# Buckets of rule_age_hours (as-of minus rule_evaluated_at), lower bound inclusive; in the
+# order of staleness.sql's count columns.
+STALENESS_BUCKETS: tuple[str, ...] = ("<6h", "6–12h", "12–24h", "24–48h", "≥48h")
+EXAMPLES_PER_FLAG = 3
+TOP = 10
+
+PiiKind = Literal["phone", "name"]
+# Where a reason's next `FLAG: detail` part starts.
+_FLAG_START = re.compile(r"; (?=(?:{}): )".format("|".join(FLAGS)))
+
+
+class ReportError(ReconcileError):
+    """The history database cannot answer: missing, not a history file, empty, unknown run."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def mask_pii(value: str | None, kind: PiiKind) -> str | None:
+    """Hide a phone number or a name; the only place the report masks anything.
+
+    A phone keeps its first 3 and last 4 characters (13812341234 -> 138****1234); one of 7
+    characters or fewer is hidden whole. A name keeps its first character, every other
+    character (spaces included) becomes `*` (张三丰 -> 张**, "Li Wei" -> "L*****"); a
+    one-character name is hidden whole. Empty values stay as they are.
+    """
+    if not value:
+        return value
+    text = value.strip()
+    if kind == "phone":
+        if len(text) <= 7:
+            return "*" * len(text)
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    if len(text) <= 1:
+        return "*" * len(text)
+    return text[0] + "*" * (len(text) - 1)
+
+
+def _pseudonym_shown(value: str | None) -> str | None:
+    """A pseudonymised phone or name as the report shows it: `#` and its first 8 hex digits,
+    enough to tell messages apart and to find the row (`phone LIKE '1a2b3c4d%'`)."""
+    return f"#{value[:8]}" if value else value
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    as_of: str
+    finished_at: str
+    duration_seconds: float
+    data_dir: str
+    reconcile_version: str
+    messages: int
+    # What the night's data could not tell (unplaced money, feeds empty, short or behind).
+    warnings: tuple[str, ...] = ()
+    # How the history keeps the run's phones and names: "pseudonymised" or "clear".
+    personal_data: str = "clear"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class Count:
+    name: str
+    count: int
+    share: float  # of the run's send_batch rows, 0..1
+
+
+@dataclass(frozen=True)
+class Misfire:
+    """One rule's (or template's) false positives this night and the night before."""
+
+    key: str | None  # None: rows without a rule (template) id, all of them rejected
+    messages: int
+    blocked: int
+    held: int
+    previous_messages: int
+    previous_false_positives: int
+
+    @property
+    def false_positives(self) -> int:
+        return self.blocked + self.held
+
+    @property
+    def rate(self) -> float:
+        return self.false_positives / self.messages if self.messages else 0.0
+
+    @property
+    def previous_rate(self) -> float | None:
+        if not self.previous_messages:
+            return None
+        return self.previous_false_positives / self.previous_messages
+
+    def to_dict(self) -> dict[str, Any]:
+        previous_rate = self.previous_rate
+        return {
+            **dataclasses.asdict(self),
+            "false_positives": self.false_positives,
+            "rate": round(self.rate, 4),
+            "previous_rate": None if previous_rate is None else round(previous_rate, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How many of one rule's messages fall in each STALENESS_BUCKETS bucket."""
+
+    rule_id: str | None
+    messages: int
+    buckets: tuple[int, ...]
+    median_hours: float
+    max_hours: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "messages": self.messages,
+            "buckets": dict(zip(STALENESS_BUCKETS, self.buckets, strict=True)),
+            "median_hours": round(self.median_hours, 2),
+            "max_hours": round(self.max_hours, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure now and the previous night."""
+
+    kind: str  # "total", "verdict" or "flag"
+    name: str
+    current: int
+    previous: int
+
+    @property
+    def delta(self) -> int:
+        return self.current - self.previous
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "delta": self.delta}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous: RunInfo
+    changes: tuple[Change, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous_run": self.previous.to_dict(),
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class Example:
+    """One message carrying `flag`, with its evidence; phone and name masked unless asked."""
+
+    flag: str
+    message_id: str | None
+    verdict: str
+    phone: str | None
+    borrower_name: str | None
+    loan_id: str | None
+    overdue_amount: str | None
+    days_past_due: int | None
+    claimed_overdue_amount: str | None
+    claimed_days_past_due: int | None
+    reason: str
+
+    @property
+    def evidence(self) -> list[str]:
+        """The reason split into one `FLAG: detail` line per flag (a detail may hold '; ')."""
+        return [part for part in _FLAG_START.split(self.reason) if part]
+
+
+@dataclass(frozen=True)
+class Report:
+    run: RunInfo
+    timezone: str
+    verdicts: tuple[Count, ...]
+    flags: tuple[Count, ...]
+    rules: tuple[Misfire, ...]
+    templates: tuple[Misfire, ...]
+    staleness: tuple[Staleness, ...]
+    comparison: Comparison | None
+    examples: tuple[Example, ...]
+    pii_masked: bool
+    false_positive_definition: str = FALSE_POSITIVE_DEFINITION
+    staleness_buckets: tuple[str, ...] = STALENESS_BUCKETS
+
+    @property
+    def false_positives(self) -> int:
+        return sum(c.count for c in self.verdicts if c.name in FALSE_POSITIVE_VERDICTS)
+
+    def examples_of(self, flag: str) -> list[Example]:
+        return [e for e in self.examples if e.flag == flag]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run.to_dict(),
+            "timezone": self.timezone,
+            "pii_masked": self.pii_masked,
+            "verdicts": {c.name: c.count for c in self.verdicts},
+            "flags": {c.name: c.count for c in self.flags},
+            "false_positives": self.false_positives,
+            "false_positive_definition": self.false_positive_definition,
+            "rules": [m.to_dict() for m in self.rules],
+            "templates": [m.to_dict() for m in self.templates],
+            "staleness_buckets": list(self.staleness_buckets),
+            "staleness": [s.to_dict() for s in self.staleness],
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "examples": {
+                flag: [
+                    {k: v for k, v in dataclasses.asdict(e).items() if k != "flag"}
+                    for e in self.examples_of(flag)
+                ]
+                for flag in FLAGS
+                if self.examples_of(flag)
+            },
+        }
+
+
+def build_report(history_db: str | Path, run_id: str | None = None, *,
+                 show_pii: bool = False, examples_per_flag: int = EXAMPLES_PER_FLAG) -> Report:
+    """The report of run `run_id` (default: the latest) in the history file history_db."""
+    con = _open(Path(history_db))
+    try:
+        return _build(con, Path(history_db), run_id, show_pii, examples_per_flag)
+    finally:
+        con.close()
+
+
+def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
+    if not db_path.is_file():
+        raise ReportError(f"history {db_path}: no such file "
+                          "(a run given it as its history creates it)")
+    if db_path.stat().st_size == 0:
+        raise ReportError(f"history {db_path}: the file is empty, no run is recorded")
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as error:
+        raise ReportError(f"history {db_path}: cannot be opened ({_one_line(error)})") from error
+    try:
+        con.execute("SET enable_progress_bar = false")
+        tables = {name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_name IN ('runs', 'findings')").fetchall()}
+    except BaseException:
+        con.close()
+        raise
+    if tables != {"runs", "findings"}:
+        con.close()
+        raise ReportError(f"history {db_path}: not a reconcile history database "
+                          "(no runs and findings tables)")
+    if _is_legacy(con):
+        con.close()
+        raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
+                          f"reconcile; `reconcile history migrate --db {db_path}` converts "
+                          "it once (the next recorded run does too)")
+    return con
+
+
+def _is_legacy(con: duckdb.DuckDBPyConnection) -> bool:
+    (kind,) = con.execute("SELECT max(table_type) FROM information_schema.tables "
+                          "WHERE table_name = 'runs'").fetchone() or (None,)
+    return bool(kind == "BASE TABLE")
+
+
+def _one_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _query(con: duckdb.DuckDBPyConnection, section: str, **params: object) -> list[tuple[Any, ...]]:
+    return con.execute(read_sql(f"report/{section}.sql"), params).fetchall()
+
+
+def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
+           show_pii: bool, examples_per_flag: int) -> Report:
+    chosen = _query(con, "runs", run_id=run_id)
+    if not chosen:
+        if run_id is None:
+            raise ReportError(f"history {db_path}: no run is recorded yet")
+        latest = _query(con, "runs", run_id=None)
+        hint = f" (the latest is {latest[0][0]})" if latest else ""
+        raise ReportError(f"history {db_path}: no run {run_id}{hint}")
+    current_id, timezone, previous_id = chosen[0]
+    timezone = timezone or Settings().timezone
+    # Timestamps are shown in the chosen run's configured time zone.
+    con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
+
+    run = _run_info(con, current_id)
+    verdict_counts = dict(_query(con, "verdict_counts", run_id=current_id))
+    flag_counts = dict(_query(con, "flag_counts", run_id=current_id))
+    total = sum(verdict_counts.values()) or 1
+    verdicts = tuple(Count(v, int(verdict_counts.get(v, 0)), verdict_counts.get(v, 0) / total)
+                     for v in _ordered(OUTCOMES, verdict_counts))
+    flags = tuple(Count(f, int(flag_counts.get(f, 0)), flag_counts.get(f, 0) / total)
+                  for f in _ordered(FLAGS, flag_counts))
+
+    pair = {"run_id": current_id, "previous_run_id": previous_id}
+    misfires = _query(con, "misfires", **pair)
+    rules = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "rule")
+    templates = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "template")
+    staleness = tuple(
+        Staleness(row[0], row[1], tuple(row[2:7]), float(row[7]), float(row[8]))
+        for row in _query(con, "staleness", run_id=current_id)
+    )
+    comparison = None
+    if previous_id is not None:
+        comparison = Comparison(_run_info(con, previous_id),
+                                _changes(_query(con, "comparison", **pair)))
+    found = _query(con, "examples", run_id=current_id, per_flag=examples_per_flag)
+    examples = tuple(_example(row, show_pii, run.personal_data)
+                     for flag in _ordered(FLAGS, flag_counts) for row in found if row[0] == flag)
+    return Report(run=run, timezone=str(timezone), verdicts=verdicts, flags=flags,
+                  rules=rules, templates=templates, staleness=staleness,
+                  comparison=comparison, examples=examples, pii_masked=not show_pii)
+
+
+def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
+    row = _query(con, "run_header", run_id=run_id)[0]
+    return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
+                   duration_seconds=float(row[3]), data_dir=row[4], reconcile_version=row[5],
+                   messages=int(row[6]), warnings=tuple(row[7] or ()),
+                   personal_data=str(row[8] or "clear"))
+
+
+def _ordered(known: tuple[str, ...], found: dict[str, Any]) -> list[str]:
+    """The known names in their defined order, then any other name found, sorted."""
+    return [*known, *sorted(name for name in found if name not in known)]
+
+
+def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
+    by_key = {(kind, name): (int(current), int(previous)) for kind, name, current, previous in rows}
+    order = [("total", "messages"), ("total", "false positives")]
+    found = {kind: {n: 0 for k, n in by_key if k == kind} for kind in ("verdict", "flag")}
+    order += [("verdict", v) for v in _ordered(OUTCOMES, found["verdict"])]
+    order += [("flag", f) for f in _ordered(FLAGS, found["flag"])]
+    return tuple(Change(kind, name, *by_key.get((kind, name), (0, 0))) for kind, name in order)
+
+
+def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Example:
+    (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
+     claimed_amount, claimed_days, reason) = row
+    if personal_data == "pseudonymised":
+        phone, name = _pseudonym_shown(phone), _pseudonym_shown(name)
+    elif not show_pii:
+        phone, name = mask_pii(phone, "phone"), mask_pii(name, "name")
+    return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,
+                   borrower_name=name, loan_id=loan_id, overdue_amount=overdue_amount,
+                   days_past_due=days_past_due, claimed_overdue_amount=claimed_amount,
+                   claimed_days_past_due=claimed_days, reason=reason)

@@ -1,0 +1,42 @@
+-- loan_ledger: one row per loan_id with usable ledger rows, computed once per loan.
+-- P (CONTRACT §2) = sum of `amount` of the loan's payments with status `settled` and
+-- posted_at ≤ T; pending payments known at T feed PAYMENT_PENDING; the last change of a
+-- payment or installment known at T feeds STALE_DATA.
+CREATE OR REPLACE TABLE loan_ledger AS
+WITH payment_totals AS (
+    SELECT
+        loan_id,
+        -- DECIMAL(38, 2): no drop's sum overflows it (a loan's total reaching 10^16 is
+        -- LEDGER_INVALID, see reconcile/nightly/staging.py, but its rows are still summed here).
+        coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
+            AS settled_paid,
+        coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'pending'), 0)
+            AS pending_paid,
+        max(posted_at) AS last_payment_change_at,
+        arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id
+    FROM payments, run_params
+    WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
+    GROUP BY loan_id
+),
+installment_changes AS (
+    SELECT
+        loan_id,
+        max(updated_at) AS last_installment_change_at,
+        -- The latest (updated_at, installment_no) as one number, which is cheaper to compare
+        -- than a struct: |installment_no| < 10^9, so installment_no + 10^9 fits below 2·10^9.
+        arg_max(installment_no, CAST(epoch_us(updated_at) AS HUGEINT) * 2000000000
+                                + (installment_no + 1000000000)) AS last_installment_no
+    FROM installments, run_params
+    WHERE installments.problem IS NULL AND updated_at <= run_params.as_of
+    GROUP BY loan_id
+)
+SELECT
+    loan_id,
+    coalesce(settled_paid, 0) AS settled_paid,
+    coalesce(pending_paid, 0) AS pending_paid,
+    last_payment_change_at,
+    last_payment_id,
+    last_installment_change_at,
+    last_installment_no
+FROM payment_totals
+FULL OUTER JOIN installment_changes USING (loan_id);

@@ -1,0 +1,111 @@
+"""The package's layout rules, read from the source's imports so they cannot drift:
+
+- no import circle between reconcile's modules (counting imports inside functions and
+  TYPE_CHECKING blocks: a circle there is still one a reader has to hold in their head);
+- the CLI package is imported by nothing outside it (but `python -m reconcile`);
+- the nightly path, the history and the report never reach the synthetic-data tools or the
+  CLI, not even through another module;
+- every SQL file sits in the folder of the stage that runs it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "reconcile"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def imports_of(name: str) -> set[str]:
+    """The reconcile modules `name` imports, anywhere in its source."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from reconcile.x import y` imports reconcile.x.y if that is a module, else
+            # reconcile.x (the package's own name counts only for a name it defines).
+            submodules = [f"{node.module}.{a.name}" for a in node.names]
+            targets = [t for t in submodules if t in MODULES]
+            if len(targets) < len(submodules):
+                targets.append(node.module)
+        else:
+            continue
+        found |= {t for t in targets if t in MODULES and t != name}
+    return found
+
+
+GRAPH = {name: imports_of(name) for name in MODULES}
+
+
+def reachable(start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in GRAPH[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_the_graph_is_read() -> None:
+    assert "reconcile.nightly.engine" in GRAPH
+    assert "reconcile.history.store" in GRAPH["reconcile.nightly.engine"]
+
+
+def test_no_import_circles() -> None:
+    circles = sorted(name for name in MODULES if name in reachable(name)
+                     and name != "reconcile")  # the package's __init__ re-exports the API
+    assert circles == [], f"modules that import themselves through others: {circles}"
+
+
+def test_the_cli_is_imported_by_nothing_outside_it() -> None:
+    importers = sorted(name for name, targets in GRAPH.items()
+                       if not in_package(name, "reconcile.cli") and name != "reconcile.__main__"
+                       and any(in_package(t, "reconcile.cli") for t in targets))
+    assert importers == []
+
+
+@pytest.mark.parametrize("package", ["reconcile.nightly", "reconcile.history",
+                                     "reconcile.report", "reconcile.result"])
+def test_the_product_never_reaches_the_synthetic_tools_or_the_cli(package: str) -> None:
+    for name in (m for m in MODULES if in_package(m, package)):
+        reached = {t for t in reachable(name)
+                   if in_package(t, "reconcile.synth") or in_package(t, "reconcile.cli")}
+        assert reached == set(), f"{name} reaches {sorted(reached)}"
+
+
+def test_shared_modules_import_no_stage() -> None:
+    """The top-level modules are what the stages share; they import no stage package."""
+    stages = ("reconcile.nightly", "reconcile.history", "reconcile.report", "reconcile.synth",
+              "reconcile.cli")
+    for name in ("reconcile.errors", "reconcile.config", "reconcile.schema",
+                 "reconcile.sqlfiles", "reconcile.locks", "reconcile.timestamps",
+                 "reconcile.safe_text", "reconcile.faults"):
+        assert not any(in_package(t, s) for t in GRAPH[name] for s in stages), name
+
+
+def test_sql_folders_mirror_the_stages() -> None:
+    top = sorted(p.name for p in (ROOT / "sql").iterdir())
+    assert top == ["history", "nightly", "report"]
+    assert sorted(p.name for p in (ROOT / "sql" / "nightly").iterdir()) == [
+        "checks", "content", "findings.sql", "staging", "truth"]
+    assert {p.name for p in (ROOT / "sql" / "history").iterdir()} == {
+        "catalog.sql", "migrations", "record_findings.sql", "views"}
