@@ -13,9 +13,9 @@ import pytest
 from drops import invoke
 from generated import rewrite_csv
 
-from reconcile.cli import EXIT_DISAGREE
+from reconcile.cli.main import EXIT_DISAGREE
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
-from reconcile.generator import CONFIG_FILE
+from reconcile.synth.generator import CONFIG_FILE
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +124,10 @@ def test_generate_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_readme_lists_every_rate_with_its_default() -> None:
-    from reconcile.generator import RATE_NAMES, Rates
+    from reconcile.synth.generator import RATE_NAMES, Rates
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- rate-table -->", 1)[1].split("\n\n", 1)[0]
+    page = (Path(__file__).resolve().parent.parent / "docs" / "synthetic.md").read_text("utf-8")
+    table = page.split("<!-- rate-table -->", 1)[1].split("\n\n", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \| ([0-9.]+) \|", table, re.MULTILINE)
     assert [(name, float(rate)) for name, rate in rows] == \
         [(name, getattr(Rates(), name)) for name in RATE_NAMES]

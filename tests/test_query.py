@@ -35,12 +35,12 @@ import duckdb
 import pytest
 from drops import invoke
 from history_db import migrated
-from readme import README, ROOT, assert_block_is
+from readme import ROOT, assert_block_is, doc
 
-from reconcile import query as query_module
-from reconcile import views
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
-from reconcile.query import QueryError, render, run_query
+from reconcile.history import query as query_module
+from reconcile.history import views
+from reconcile.history.query import QueryError, render, run_query
 from reconcile.schema import FLAGS
 from reconcile.sqlfiles import read_sql, sql_root
 
@@ -83,7 +83,7 @@ def write_history(path: Path, runs: dict[str, tuple[str, list[Message]]]) -> Pat
     """A history as `reconcile run --db` leaves it: written in the earlier single-file
     layout (migration 001, rows inserted, views made), then migrated as a run would."""
     con = duckdb.connect(str(path))
-    con.execute(read_sql("history/001_runs_and_findings.sql"))
+    con.execute(read_sql("history/migrations/001_runs_and_findings.sql"))
     settings = json.dumps({"timezone": "Asia/Shanghai", "max_rule_age_hours": "24"})
     for number, (run_id, (as_of, messages)) in enumerate(runs.items()):
         finished = f"2026-11-30T00:00:0{number}Z"
@@ -282,7 +282,7 @@ def test_views_work_on_an_empty_history(tmp_path: Path) -> None:
 
 
 def test_every_view_file_is_loaded_with_its_description() -> None:
-    files = sorted(f.name for f in sql_root().joinpath("views").iterdir()
+    files = sorted(f.name for f in sql_root().joinpath("history", "views").iterdir()
                    if f.name.endswith(".sql"))
     loaded = views.load_views()
     assert [v.file_name for v in loaded.values()] == files
@@ -310,8 +310,8 @@ def _view_file(name: str, header: str | None = None, create: str | None = None) 
 ])
 def test_a_malformed_view_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           file_name: str, text: str, message: str) -> None:
-    (tmp_path / "views").mkdir()
-    (tmp_path / "views" / file_name).write_text(text, encoding="utf-8")
+    (tmp_path / "history" / "views").mkdir(parents=True)
+    (tmp_path / "history" / "views" / file_name).write_text(text, encoding="utf-8")
     monkeypatch.setattr(views, "sql_root", lambda: tmp_path)
     views.load_views.cache_clear()
     try:
@@ -322,9 +322,10 @@ def test_a_malformed_view_file_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_view_defined_twice_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "views").mkdir()
+    folder = tmp_path / "history" / "views"
+    folder.mkdir(parents=True)
     for file_name in ("01_same.sql", "02_same.sql"):
-        (tmp_path / "views" / file_name).write_text(_view_file("same"), encoding="utf-8")
+        (folder / file_name).write_text(_view_file("same"), encoding="utf-8")
     monkeypatch.setattr(views, "sql_root", lambda: tmp_path)
     views.load_views.cache_clear()
     try:
@@ -337,9 +338,10 @@ def test_a_view_defined_twice_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_a_continued_answers_line_is_one_description(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "views").mkdir()
+    (tmp_path / "history" / "views").mkdir(parents=True)
     header = "-- view: v\n-- answers: First half,\n--   second half.\n--\n-- columns: none\n"
-    (tmp_path / "views" / "01_v.sql").write_text(_view_file("v", header), encoding="utf-8")
+    folder = tmp_path / "history" / "views"
+    (folder / "01_v.sql").write_text(_view_file("v", header), encoding="utf-8")
     monkeypatch.setattr(views, "sql_root", lambda: tmp_path)
     views.load_views.cache_clear()
     try:
@@ -500,7 +502,7 @@ def test_timestamps_come_back_in_the_historys_timezone(history_db: Path) -> None
 def test_sql_from_stdin(history_db: Path) -> None:
     from click.testing import CliRunner
 
-    from reconcile.cli import main
+    from reconcile.cli.main import main
 
     result = CliRunner().invoke(main, ["query", "--db", str(history_db), "-"],
                                 input="SELECT count(*) AS runs FROM runs\n")
@@ -514,7 +516,7 @@ def test_sql_from_stdin(history_db: Path) -> None:
 def test_list_views_names_every_file_with_its_description() -> None:
     result = invoke("query", "--list-views")
     assert result.exit_code == EXIT_OK, result.output
-    files = sorted(f.name for f in sql_root().joinpath("views").iterdir()
+    files = sorted(f.name for f in sql_root().joinpath("history", "views").iterdir()
                    if f.name.endswith(".sql"))
     names = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
     assert names == [re.sub(r"^\d+_|\.sql$", "", f) for f in files]
@@ -529,14 +531,14 @@ def test_list_views_as_json() -> None:
         {"view": v.name, "description": v.description} for v in views.load_views().values()]
 
 
-# --- with reconcile run --db, and the README -------------------------------------------
+# --- with reconcile run --db, and docs/queries.md ----------------------------------------
 
 SAMPLE_NIGHTS = ("2026-11-22", "2026-11-23", "2026-11-24")
 
 
 @pytest.fixture(scope="module")
 def sample_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sample_data reconciled as of 01:30 on three nights, as the README shows."""
+    """sample_data reconciled as of 01:30 on three nights, as docs/queries.md shows."""
     folder = tmp_path_factory.mktemp("sample_history")
     db = folder / "history.duckdb"
     for night in SAMPLE_NIGHTS:
@@ -568,24 +570,26 @@ def test_views_over_sample_data_recorded_on_three_nights(sample_history: Path) -
     assert {r["measure"]: r["count"] for r in stale}["send"] == 1
 
 
-def _readme_queries(text: str) -> list[re.Match[str]]:
+def _documented_queries(text: str) -> list[re.Match[str]]:
     return list(re.finditer(r"<!-- history-query -->\n```sql\n(.*?)```\n\n```text\n(.*?)```",
                             text, re.DOTALL))
 
 
 def test_readme_answers_are_real(sample_history: Path) -> None:
-    """Each README question's output block is what its SQL gives on the sample history."""
-    text = README.read_text(encoding="utf-8")
-    found = _readme_queries(text)
+    """Each question's output block in docs/queries.md is what its SQL gives on the sample
+    history (UPDATE_DOCS=1 rewrites them; review the diff)."""
+    page = doc("queries.md")
+    text = page.read_text(encoding="utf-8")
+    found = _documented_queries(text)
     assert len(found) == 5
     answers = [render(*run_query(sample_history, m.group(1)), "table") + "\n" for m in found]
     if os.environ.get("UPDATE_DOCS"):
         for match, answer in reversed(list(zip(found, answers, strict=True))):
             text = text[:match.start(2)] + answer + text[match.end(2):]
-        README.write_text(text, encoding="utf-8")
-        pytest.skip("README history answers regenerated")
+        page.write_text(text, encoding="utf-8")
+        pytest.skip("docs/queries.md history answers regenerated")
     assert [m.group(2) for m in found] == answers
 
 
 def test_readme_lists_the_views() -> None:
-    assert_block_is("list-views", query_module.views_listing("table") + "\n")
+    assert_block_is("list-views", query_module.views_listing("table") + "\n", doc("queries.md"))

@@ -16,14 +16,14 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from history_db import NIGHTS, ROOT, build_history, sample_history
-from readme import assert_block_is, command_help
+from readme import assert_block_is, command_help, doc
 
-from reconcile import history
-from reconcile.cli import main
+from reconcile.cli.main import main
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
-from reconcile.report import SECTION_QUERIES, build_report, mask_pii
-from reconcile.report_render import FORMATS, render
+from reconcile.history import store as history
+from reconcile.report.build import SECTION_QUERIES, build_report, mask_pii
+from reconcile.report.render import FORMATS, render
 from reconcile.schema import FLAGS
 
 RAW_PHONES = {f[6] for _, _, findings in NIGHTS.values() for f in findings}
@@ -329,7 +329,7 @@ def test_each_section_is_one_sql_file_with_a_header() -> None:
 
 
 def test_readme_shows_the_current_report_help() -> None:
-    assert_block_is("report-help", command_help("report"))
+    assert_block_is("report-help", command_help("report"), doc("report.md"))
 
 
 # --- sample_data on two nights, through the real `reconcile run --db` ----------------------
