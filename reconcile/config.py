@@ -122,6 +122,11 @@ class Settings:
         """JSON-ready form: decimals as strings so nothing is rounded through a float."""
         return {k: _json_ready(v) for k, v in asdict(self).items()}
 
+    def judging(self) -> dict[str, Any]:
+        """to_dict() of the settings that decide verdicts (neither resources nor history)."""
+        kept = set(SETTING_NAMES) - set(RESOURCE_SETTINGS) - set(HISTORY_SETTINGS)
+        return {name: value for name, value in self.to_dict().items() if name in kept}
+
     @property
     def allowed_minutes(self) -> tuple[int, int]:
         """The quiet-hours window as minutes after local midnight: [start, end)."""
@@ -140,6 +145,10 @@ def _minutes(clock: str) -> int:
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
+# Settings that never change a finding: how much the machine may use, and how the history
+# keeps what it records. Everything else decides verdicts (Settings.judging).
+RESOURCE_SETTINGS: tuple[str, ...] = ("memory_limit", "temp_directory", "threads")
+HISTORY_SETTINGS: tuple[str, ...] = tuple(n for n in SETTING_NAMES if n.startswith("history_"))
 
 
 def load_settings(config_path: str | Path | None = None,

@@ -47,16 +47,3 @@ def local_isoformat(instant: dt.datetime, timezone: str, timespec: str = "second
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = dt.UTC
     return instant.astimezone(zone).isoformat(timespec=timespec)
-
-
-_ISO_TEXT = re.compile(r"^(\d{4,}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}):(\d{2})$")
-
-
-def duckdb_text(iso: str) -> str:
-    """iso_text undone: ISO 8601 (`2026-11-23T01:00:00+08:00`) as DuckDB prints the instant
-    (`2026-11-23 01:00:00+08`); any other text is returned as it is."""
-    match = _ISO_TEXT.match(iso)
-    if match is None:
-        return iso
-    minutes = "" if match.group(3) == "00" else f":{match.group(3)}"
-    return f"{match.group(1)} {match.group(2)}{minutes}"

@@ -3,6 +3,7 @@ migration from the single-file layout, pseudonymised personal data, and pruning.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import hmac
@@ -12,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -226,28 +228,43 @@ def test_a_layout1_history_is_migrated_once_with_nothing_lost(tmp_path: Path) ->
     assert db.read_bytes() == catalog_bytes
 
 
-def test_a_run_migrates_a_layout1_history_and_recognises_its_runs(tmp_path: Path) -> None:
-    """The first run on an old history migrates it; re-running a night the old version
-    recorded is still recognised by its fingerprint."""
+def test_a_run_migrates_a_layout1_history_and_records_on_top(tmp_path: Path) -> None:
+    """The first run on an old history migrates it and records itself beside the old runs;
+    a night the old version recorded, reconciled again now, is a new run (the version and
+    the judging settings make the fingerprint; the old one hashed resources too)."""
     db = layout1_history(tmp_path)
-    (fingerprint,) = rows(db, "SELECT fingerprint FROM runs ORDER BY as_of DESC LIMIT 1")[0]
+    old_fingerprints = rows(db, "SELECT fingerprint FROM runs ORDER BY as_of")
     config = tmp_path / "clear.toml"
     config.write_text('history_personal_data = "clear"\n')
-    result = invoke("run", ROOT / "sample_data", "--out", tmp_path / "out", "--as-of",
-                    "2026-11-24T01:30:00+08:00", "--db", db, "--config", config, "-q")
-    assert result.exit_code == EXIT_OK, result.output
+    for night, out in (("2026-11-24", "out"), ("2026-11-23", "again")):
+        result = invoke("run", ROOT / "sample_data", "--out", tmp_path / out, "--as-of",
+                        f"{night}T01:30:00+08:00", "--db", db, "--config", config, "-q")
+        assert result.exit_code == EXIT_OK, result.output
+        assert json.loads((tmp_path / out / "summary.json").read_text())["history"] == (
+            "recorded")
     assert rows(db, "SELECT personal_data, count(*) FROM runs GROUP BY ALL ORDER BY 1") == [
-        ("clear", 3)]
-    assert rows(db, "SELECT count(*) FROM findings WHERE phone = '13800001111'") == [(3,)]
-    assert rows(db, f"SELECT count(*) FROM runs WHERE fingerprint = '{fingerprint}'") == [
-        (1,)]
-    # The night the old version recorded last, reconciled again the same way.
-    (old_run,) = rows(db, f"SELECT run_id FROM runs WHERE fingerprint = '{fingerprint}'")[0]
-    again = invoke("run", ROOT / "sample_data", "--out", tmp_path / "again", "--as-of",
-                   "2026-11-23T01:30:00+08:00", "--db", db, "--config", config, "-q")
-    assert again.exit_code == EXIT_OK, again.output
-    assert json.loads((tmp_path / "again" / "summary.json").read_text())["history"] == (
-        f"already recorded as {old_run}")
+        ("clear", 4)]
+    assert rows(db, "SELECT count(*) FROM findings WHERE phone = '13800001111'") == [(4,)]
+    assert set(old_fingerprints) <= set(rows(db, "SELECT fingerprint FROM runs"))
+
+
+def test_the_fingerprint_is_what_decides_verdicts(tmp_path: Path) -> None:
+    """Resources and history settings do not make a run different; the version does."""
+    result = reconcile.run(ROOT / "sample_data", tmp_path / "out",
+                           as_of="2026-11-23T01:30:00+08:00")
+    same = history.fingerprint(result)
+    for changed in ({"memory_limit": "8GB"}, {"threads": 1}, {"temp_directory": "/tmp/x"},
+                    {"history_personal_data": "clear"}, {"history_keep_days": 30}):
+        again = dataclasses.replace(result, settings=dataclasses.replace(result.settings,
+                                                                         **changed))
+        assert history.fingerprint(again) == same, changed
+    for changed in ({"grace_days": 1}, {"amount_tolerance": Decimal("0.02")}):
+        judged = dataclasses.replace(result, settings=dataclasses.replace(result.settings,
+                                                                          **changed))
+        assert history.fingerprint(judged) != same, changed
+    assert history.fingerprint(dataclasses.replace(result, version="9.9.9")) != same
+    assert history.fingerprint(dataclasses.replace(result, as_of="2026-11-24T01:30:00+08:00")
+                               ) != same
 
 
 def test_reports_on_a_layout1_history_say_how_to_migrate(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ from reconcile.errors import ConfigError, ReconcileError
 from reconcile.history import views
 from reconcile.result import PreviousNight
 from reconcile.sqlfiles import quote_identifier, quote_literal, sql_root
-from reconcile.timestamps import duckdb_text, iso_text
+from reconcile.timestamps import iso_text
 
 if TYPE_CHECKING:
     from reconcile.result import RunResult
@@ -138,15 +138,15 @@ class HistoryPaths:
 
 
 def fingerprint(result: RunResult) -> str:
-    """What makes two runs the same: the input files' contents, the as-of and the settings
-    that decide verdicts (how the history itself is kept does not). The as-of is hashed as
-    DuckDB prints it, the form earlier versions hashed, so their runs are still recognised."""
-    settings = {name: value for name, value in result.settings.to_dict().items()
-                if not name.startswith("history_")}
+    """What makes two runs the same: the input files' contents, the as-of, the settings that
+    decide verdicts and the version that judged them. Resources (memory, threads, spill
+    folder) and how the history is kept do not: a re-run with more memory is the same run;
+    a re-run after an upgrade is a new one."""
     identity = {
         "inputs": {name: f.sha256 for name, f in sorted(result.inputs.items())},
-        "as_of": duckdb_text(result.as_of),
-        "settings": settings,
+        "as_of": result.as_of,
+        "settings": result.settings.judging(),
+        "reconcile_version": result.version,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
