@@ -481,9 +481,7 @@ def _is_legacy(paths: HistoryPaths) -> bool:
         return False
     try:
         with contextlib.closing(duckdb.connect(str(paths.catalog), read_only=True)) as con:
-            (kind,) = con.execute(
-                "SELECT max(table_type) FROM information_schema.tables "
-                "WHERE table_name = 'runs'").fetchone() or (None,)
+            return holds_legacy_tables(con)
     except duckdb.Error as error:
         if paths.data.is_dir():
             # A catalog of this layout that a writable session holds: it is rebuilt aside.
@@ -491,6 +489,13 @@ def _is_legacy(paths: HistoryPaths) -> bool:
         first_line = str(error).splitlines()[0]
         raise ReconcileError(f"history {paths.catalog}: cannot be opened ({first_line})"
                              ) from error
+
+
+def holds_legacy_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """The open database is a history of the single-file layout: `runs` is a table, not
+    this layout's view."""
+    (kind,) = con.execute("SELECT max(table_type) FROM information_schema.tables "
+                          "WHERE table_name = 'runs'").fetchone() or (None,)
     return bool(kind == "BASE TABLE")
 
 

@@ -20,6 +20,7 @@ import duckdb
 
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FLAGS, OUTCOMES
 from reconcile.sqlfiles import read_sql
 
@@ -287,18 +288,12 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise ReportError(f"history {db_path}: not a reconcile history database "
                           "(no runs and findings tables)")
-    if _is_legacy(con):
+    if holds_legacy_tables(con):
         con.close()
         raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
                           f"reconcile; `reconcile history migrate --db {db_path}` converts "
                           "it once (the next recorded run does too)")
     return con
-
-
-def _is_legacy(con: duckdb.DuckDBPyConnection) -> bool:
-    (kind,) = con.execute("SELECT max(table_type) FROM information_schema.tables "
-                          "WHERE table_name = 'runs'").fetchone() or (None,)
-    return bool(kind == "BASE TABLE")
 
 
 def _one_line(error: Exception) -> str:
