@@ -84,6 +84,8 @@ class RunResult:
     previous_run: PreviousNight | None = None
     # What the night's data could not tell: shown first, logged as warnings.
     warnings: tuple[str, ...] = ()
+    # Where the night was decided: "duckdb" (this process) or "spark" (reconcile.spark).
+    engine: str = "duckdb"
 
     @property
     def messages(self) -> int:
@@ -151,4 +153,5 @@ class RunResult:
             "warnings": list(self.warnings),
             "settings": self.settings.to_dict(),
             "history": self.history,
+            "engine": self.engine,
         }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from reconcile.nightly.engine import TURNED_OFF
+from reconcile.nightly.decide import TURNED_OFF
 from reconcile.nightly.policy import nothing_to_send_warning
 from reconcile.result import RunResult
 from reconcile.safe_text import printable
@@ -118,7 +118,7 @@ class RunLog:
     only, so cron's mail holds just the summary.
     """
 
-    def __init__(self, log_format: str, *, data_dir: Path | None = None,
+    def __init__(self, log_format: str, *, data_dir: str | Path | None = None,
                  out_dir: Path | None = None, as_of: str | None = None) -> None:
         self.json = log_format == "json"
         self._start_fields: dict[str, object] = {

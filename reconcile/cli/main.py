@@ -23,6 +23,7 @@ from reconcile.nightly.policy import (
     EXIT_NOTHING_TO_SEND,
     ExitPolicy,
 )
+from reconcile.spark.options import SparkOptions
 from reconcile.synth.generator import (
     DEFAULT_AS_OF,
     DEFAULT_CHUNK_LOANS,
@@ -75,7 +76,7 @@ def _asks_for_json_logs(args: Sequence[str]) -> bool:
 
 
 @main.command("run", cls=_RunCommand)
-@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("data_dir", type=click.Path())
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the outputs; replaced as a whole when the run succeeds.")
 @click.option("--as-of", "as_of", metavar="TS",
@@ -110,13 +111,27 @@ def _asks_for_json_logs(args: Sequence[str]) -> bool:
               help="Logs on stderr. json: every line one JSON event (start, stage, "
                    "warning, finished, error). text: warnings and errors as lines, a stage "
                    "progress bar on a terminal only.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True,
+              help="Where the night is decided: this process, or Apache Spark (needs "
+                   "reconcile[spark]; DATA_DIR may then be any URI Spark reads).")
+@click.option("--spark-master", metavar="URL",
+              help="With --engine spark: local[N], yarn, k8s://... (default: spark-submit's, "
+                   "else local[*]).")
+@click.option("--shards", type=click.IntRange(min=1), metavar="N",
+              help="With --engine spark: shards of messages, one DuckDB task each "
+                   "(default: twice Spark's parallelism).")
+@click.option("--table", "tables", multiple=True, metavar="NAME=CATALOG_TABLE",
+              help="With --engine spark: read table NAME from the Spark catalog instead of "
+                   "DATA_DIR, e.g. installments=dw.installments (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
-def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: Path | None,
+def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Path | None,
                 history_db: Path | None, force: bool, wait_lock: float,
                 max_feed_lag_hours: str | None, profile: str | None,
                 fail_on_block_rate: float | None, fail_on_hold_rate: float | None,
-                fail_on_empty_send: bool, log_format: str, quiet: bool,
+                fail_on_empty_send: bool, engine: str, spark_master: str | None,
+                shards: int | None, tables: tuple[str, ...], log_format: str, quiet: bool,
                 debug: bool) -> None:
     """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
 
@@ -129,6 +144,7 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
     """
     log = console.RunLog(log_format, data_dir=data_dir, out_dir=out_dir, as_of=as_of)
     policy = ExitPolicy(fail_on_block_rate, fail_on_hold_rate, fail_on_empty_send)
+    spark = _spark_options(engine, spark_master, shards, tables)
     with error_handler(debug, log):
         settings = load_settings(config_path, profile)
         log.timezone = settings.timezone
@@ -137,7 +153,7 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
                                       "--max-feed-lag-hours")
         result = run(data_dir, out_dir, settings=settings, as_of=as_of, history_db=history_db,
                      force=force, wait_lock=wait_lock, on_stage=log.stage_listener(),
-                     on_start=log.start)
+                     on_start=log.start, spark=spark)
         log.warnings(result)
         if not quiet:
             console.show_run(result)
@@ -146,6 +162,26 @@ def run_command(data_dir: Path, out_dir: Path, as_of: str | None, config_path: P
     if breach:
         log.error(breach.shown_as(option_name(breach.parameter)), breach.exit_code)
         sys.exit(breach.exit_code)
+
+
+def _spark_options(engine: str, master: str | None, shards: int | None,
+                   tables: tuple[str, ...]) -> SparkOptions | None:
+    """The Spark engine's options; the Spark-only options without --engine spark, or a
+    --table that is not NAME=CATALOG_TABLE, are a usage error (exit 2)."""
+    given = [name for name, value in (("--spark-master", master), ("--shards", shards),
+                                      ("--table", tables)) if value]
+    if engine != "spark":
+        if given:
+            raise click.UsageError(f"{given[0]} needs --engine spark")
+        return None
+    catalog: dict[str, str] = {}
+    for item in tables:
+        name, _, source = item.partition("=")
+        if not name.strip() or not source.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=CATALOG_TABLE",
+                                     param_hint="'--table'")
+        catalog[name.strip()] = source.strip()
+    return SparkOptions(master, shards, catalog)
 
 
 def _rates_epilog() -> str:

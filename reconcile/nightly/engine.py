@@ -13,30 +13,36 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 from reconcile.config import Settings
-from reconcile.errors import ConfigError, InputError
+from reconcile.errors import ConfigError
 from reconcile.faults import from_duckdb, run_step
 from reconcile.history import store as history
 from reconcile.nightly import feeds, writer
-from reconcile.nightly.content import content_patterns
+from reconcile.nightly.decide import (
+    NightFacts,
+    prepare_session,
+    reconcile_night,
+    skipped_checks,
+)
 from reconcile.nightly.inputs import (
     InputFile,
     check_unchanged,
     drop_relation,
     load,
     locate,
+    require_messages,
 )
 from reconcile.nightly.out_dir import OutputClaim
 from reconcile.nightly.out_dir import claim as claim_out_dir
-from reconcile.nightly.staging import create_input_issues, create_macros, stage, stages_as_view
-from reconcile.result import RunResult, UnplacedMoney
-from reconcile.schema import CONTENT_FLAGS, FLAGS, OUTCOMES, TABLES, VERDICTS
-from reconcile.sqlfiles import load_checks, quote_literal, read_sql, truth_steps
+from reconcile.nightly.staging import create_input_issues, stage, stages_as_view
+from reconcile.result import PreviousNight, RunResult
+from reconcile.schema import FLAGS, OUTCOMES, TABLES
+from reconcile.spark.options import SparkOptions
+from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text, local_isoformat
 
 
@@ -71,7 +77,8 @@ class Stopwatch:
 class RunRequest:
     """What a caller asked of one run."""
 
-    data_dir: Path
+    # A folder; under the Spark engine also any URI Spark reads (hdfs://, s3a://, file:).
+    data_dir: str
     out_dir: Path
     settings: Settings
     as_of: str | None
@@ -79,6 +86,8 @@ class RunRequest:
     force: bool
     # Seconds to wait for a lock (the output folder's, the history's) another run holds.
     wait_lock: float = 0
+    # None: this process reconciles the night with DuckDB; else Spark does (reconcile.spark).
+    spark: SparkOptions | None = None
 
 
 def run(
@@ -92,6 +101,7 @@ def run(
     wait_lock: float = 0,
     on_stage: StageListener | None = None,
     on_start: Callable[[str], None] | None = None,
+    spark: SparkOptions | None = None,
 ) -> RunResult:
     """Reconcile the drop in data_dir as of `as_of` (ISO 8601 text or a datetime; naive =
     local in the settings' timezone; default now) into out_dir.
@@ -100,11 +110,17 @@ def run(
     already reconciled the same way (then `force` records it again). A lock another run
     holds is waited for up to `wait_lock` seconds. `on_start` is told the run's id once,
     as soon as it is made (before any lock is taken); `on_stage` each stage as it ends.
+    With `spark` the night is reconciled on Apache Spark (docs/spark.md), with the same
+    answers and outputs.
     """
     as_of_text = as_of.isoformat() if isinstance(as_of, dt.datetime) else as_of
-    request = RunRequest(Path(data_dir), Path(out_dir), settings or Settings(), as_of_text,
-                         Path(history_db) if history_db else None, force, wait_lock)
-    paths = locate(request.data_dir)
+    if spark:
+        spark.check()
+    remote = spark is not None and is_uri(str(data_dir))
+    location = str(data_dir) if remote else str(Path(data_dir))
+    request = RunRequest(location, Path(out_dir), settings or Settings(), as_of_text,
+                         Path(history_db) if history_db else None, force, wait_lock, spark)
+    paths = {} if remote else locate(Path(location))
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
     if on_start:
@@ -120,9 +136,14 @@ def run(
             return _run(con, request, paths, run_id, watch, output)
         except duckdb.Error as error:  # an unreadable input (exit 2) or a machine fault (1)
             raise from_duckdb(error, run_step(watch.laps), con=con,
-                              inputs=paths.values()) from error
+                              inputs=[p for p in paths.values() if p]) from error
         finally:
             con.close()
+
+
+def is_uri(location: str) -> bool:
+    """`hdfs://…`, `s3a://…`, `file:/…`: a location only Spark's file systems open."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", location) is not None
 
 
 def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, Path | None],
@@ -131,18 +152,21 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
     as_of_text = _resolve_as_of(con, request.as_of, settings.timezone, watch.started)
     if request.history_db:
         history.prepare(con, request.history_db, settings)
-    inputs = _load_inputs(con, paths, settings.timezone)
     previous = (history.previous_night(con, request.history_db, as_of_text)
                 if request.history_db else None)
-    feeds.create_feed_volume(con, inputs, previous)
-    watch.lap("inputs")
-    skipped = skipped_checks(inputs, settings)
-    night = _reconcile(con, settings, as_of_text, skipped)
+    if request.spark is None:
+        inputs, skipped, night = _local_night(con, request, paths, as_of_text, previous, watch)
+    else:
+        from reconcile.spark.night import spark_night  # pyspark only when asked for
+
+        inputs, skipped, night = spark_night(
+            con, request.spark, request.data_dir, paths, settings, as_of_text, previous,
+            lambda: watch.lap("inputs"))
     watch.lap("checks")
     result = RunResult(
         run_id=run_id,
         as_of=as_of_text,
-        data_dir=str(request.data_dir),
+        data_dir=request.data_dir,
         out_dir=str(request.out_dir),
         settings=settings,
         inputs=inputs,
@@ -156,6 +180,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         unplaced_payments=night.money,
         previous_run=previous,
         warnings=night.warnings,
+        engine="spark" if request.spark else "duckdb",
     )
     with output.staged() as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
@@ -175,6 +200,17 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
             _apply_retention(con, request.history_db, result)
             watch.lap("history")
     return result
+
+
+def _local_night(con: duckdb.DuckDBPyConnection, request: RunRequest,
+                 paths: dict[str, Path | None], as_of: str, previous: PreviousNight | None,
+                 watch: Stopwatch) -> tuple[dict[str, InputFile], dict[str, str], NightFacts]:
+    """The night in this process: every input staged into con, then decided."""
+    inputs = _load_inputs(con, paths, request.settings.timezone)
+    feeds.create_feed_volume(con, inputs, previous)
+    watch.lap("inputs")
+    skipped = skipped_checks(inputs, request.settings)
+    return inputs, skipped, reconcile_night(con, request.settings, as_of, skipped)
 
 
 def _history_lookup(con: duckdb.DuckDBPyConnection, request: RunRequest,
@@ -208,10 +244,8 @@ def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
         # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
-        con.execute("SET enable_progress_bar = false")
-        _set_timezone(con, settings.timezone)
+        prepare_session(con, settings.timezone)
         _set_resources(con, settings, spill_dir)
-        create_macros(con)
     except BaseException:
         con.close()
         raise
@@ -227,72 +261,6 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0]
         raise ConfigError(f"resource setting refused by DuckDB: {first_line}") from error
-
-
-# Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
-# that the checks, findings and writes have the memory (a staged CSV installments table
-# alone holds ~8 rows per message). A check that read one would fail on every run.
-TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "known_loans", "unusable_loans",
-                     "loan_ledger", "loan_day_truth", "message_inputs")
-
-
-@dataclass(frozen=True)
-class NightFacts:
-    """What the night's feeds as a whole showed (reconcile.nightly.feeds)."""
-
-    unattributed: dict[str, int]
-    money: UnplacedMoney
-    warnings: tuple[str, ...]
-
-
-def _reconcile(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
-               skipped: dict[str, str]) -> NightFacts:
-    """Ledger truth (sql/nightly/truth), every check (sql/nightly/checks), then verdicts
-    (sql/nightly/findings.sql)."""
-    _create_params(con, settings, as_of)
-    _create_contact_params(con, settings)
-    for _, sql in truth_steps():
-        con.execute(sql)
-    unattributed = feeds.unattributed_rows(con)
-    money = feeds.unplaced_money(con)
-    feeds.stop_if_policy_fails(money, settings)
-    for table in TRUTH_ONLY_TABLES:
-        drop_relation(con, table)
-    _run_checks(con, skipped)
-    feed_flags = feeds.feed_flag_details(con)
-    con.execute(read_sql("nightly/findings.sql"))
-    drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
-    return NightFacts(unattributed, money, feeds.warnings(unattributed, money, feed_flags))
-
-
-# How a skipped check's reason starts when the settings turned it off (rather than a
-# missing input leaving it out).
-TURNED_OFF = "off: "
-
-
-def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
-    """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
-    skipped: dict[str, str] = {}
-    if settings.max_feed_lag_hours == 0:
-        skipped["STALE_FEED"] = f"{TURNED_OFF}max_feed_lag_hours is 0"
-    if "message_text" not in inputs["send_batch"].columns:
-        skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
-    if not settings.require_opt_out:
-        skipped["MISSING_OPT_OUT"] = (
-            f"{TURNED_OFF}require_opt_out is false (profile {settings.profile})")
-    for table in TABLES:
-        if inputs[table.name].path is None:
-            skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
-    skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
-    return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
-
-
-def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
-    """Local time for naive timestamps and for printing; an unknown zone is exit 2."""
-    try:
-        con.execute(f"SET TimeZone = {quote_literal(timezone)}")
-    except duckdb.Error as error:
-        raise ConfigError(f"timezone {timezone!r} is not a known IANA time zone") from error
 
 
 def _resolve_as_of(
@@ -333,9 +301,7 @@ def _load_inputs(
     con: duckdb.DuckDBPyConnection, paths: dict[str, Path | None], timezone: str
 ) -> dict[str, InputFile]:
     inputs = {t.name: load(con, t, paths[t.name]) for t in TABLES}
-    batch = inputs["send_batch"]
-    if batch.rows == 0:
-        raise InputError(f"{batch.file_name}: no messages (the file has a header and no rows)")
+    require_messages(inputs["send_batch"])
     for table in TABLES:
         stage(con, table, inputs[table.name], timezone)
     create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
@@ -345,70 +311,6 @@ def _load_inputs(
         if table.name != "send_batch" and not stages_as_view(table, inputs[table.name]):
             drop_relation(con, inputs[table.name].raw_table)
     return inputs
-
-
-def _create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
-    """run_params (one row) and verdict_policy: the settings, as tables the SQL can join."""
-    max_age_us = int(settings.max_rule_age_hours * Decimal(3_600_000_000))
-    max_feed_lag_us = int(settings.max_feed_lag_hours * Decimal(3_600_000_000))
-    con.execute(
-        "CREATE OR REPLACE TABLE run_params AS SELECT "
-        "CAST(? AS TIMESTAMPTZ) AS as_of, CAST(? AS VARCHAR) AS timezone, "
-        "CAST(? AS INTEGER) AS grace_days, CAST(? AS DECIMAL(18, 2)) AS min_overdue_amount, "
-        "CAST(? AS DECIMAL(18, 2)) AS amount_tolerance, CAST(? AS BIGINT) AS dpd_tolerance, "
-        "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us, "
-        "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us, "
-        "CAST(? AS DECIMAL(10, 6)) AS max_feed_shrink, "
-        "CAST(? AS VARCHAR) AS unplaced_payment_policy, "
-        "CAST(? AS BIGINT) AS max_unplaced_payments",
-        [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
-         str(settings.amount_tolerance), settings.dpd_tolerance,
-         str(settings.max_rule_age_hours), max_age_us,
-         str(settings.max_feed_lag_hours), max_feed_lag_us, str(settings.max_feed_shrink),
-         settings.unplaced_payment_policy, settings.max_unplaced_payments],
-    )
-    con.execute(
-        "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "
-        "verdict VARCHAR, verdict_rank INTEGER)"
-    )
-    con.executemany(
-        "INSERT INTO verdict_policy VALUES (?, ?, ?, ?)",
-        [[flag, order, settings.verdicts[flag], VERDICTS.index(settings.verdicts[flag])]
-         for order, flag in enumerate(FLAGS)],
-    )
-
-
-def _create_contact_params(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """contact_params (one row) and the term-list pattern macros of the content checks."""
-    start, end = settings.allowed_minutes
-    con.execute(
-        "CREATE OR REPLACE TABLE contact_params AS SELECT "
-        "CAST(? AS VARCHAR) AS profile, CAST(? AS VARCHAR) AS allowed_hours_start, "
-        "CAST(? AS VARCHAR) AS allowed_hours_end, CAST(? AS INTEGER) AS allowed_start_minute, "
-        "CAST(? AS INTEGER) AS allowed_end_minute, CAST(? AS BIGINT) AS max_messages_per_day, "
-        "CAST(? AS BIGINT) AS max_messages_per_7_days, CAST(? AS VARCHAR) AS frequency_scope, "
-        "CAST(? AS BOOLEAN) AS require_opt_out, CAST(? AS VARCHAR) AS phone_country_code, "
-        "CAST(? AS VARCHAR[]) AS restricting_contact_flags",
-        [settings.profile, settings.allowed_hours_start, settings.allowed_hours_end, start, end,
-         settings.max_messages_per_day, settings.max_messages_per_7_days,
-         settings.frequency_scope, settings.require_opt_out, settings.phone_country_code,
-         list(settings.restricting_contact_flags)],
-    )
-    patterns = content_patterns(settings.prohibited_terms, settings.prohibited_term_exceptions,
-                                settings.opt_out_phrases)
-    for name, pattern in patterns.items():
-        # A constant macro, so DuckDB compiles each regular expression once per run.
-        con.execute(f"CREATE OR REPLACE MACRO {name}() AS {quote_literal(pattern)}")
-
-
-def _run_checks(con: duckdb.DuckDBPyConnection, skipped: dict[str, str]) -> None:
-    """flag_hits: every check's hits, in one statement so DuckDB can run them together."""
-    union = " UNION ALL ".join(
-        f"SELECT {quote_literal(check.flag)} AS flag, source_row, detail FROM ({check.sql})"
-        for check in load_checks().values()
-        if check.flag not in skipped
-    )
-    con.execute(f"CREATE OR REPLACE TABLE flag_hits AS {union}")
 
 
 def _verdict_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

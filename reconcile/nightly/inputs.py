@@ -93,12 +93,12 @@ def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> Inp
     file_format = next(fmt for suffix, fmt in FORMATS if path.name.endswith(suffix))
     if file_format == "csv":
         columns = _csv_header(path)
-        _check_columns(table, path, columns)
+        check_columns(table, path, columns)
         _load_csv(con, table, path, columns)
         row_number = "rowid + 1"
     else:
         columns = _load_parquet(con, table, path)
-        _check_columns(table, path, columns)
+        check_columns(table, path, columns)
         row_number = f"{PARQUET_ROW} + 1"
     (rows,) = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone() or (0,)
     return InputFile(table.name, path, file_format, columns, rows, _sha256(path), row_number,
@@ -118,7 +118,7 @@ def check_unchanged(sources: list[InputFile]) -> None:
     replaced mid-run would mix two versions in one output, under the first one's sha256.
     """
     for source in sources:
-        if source.path is None:
+        if source.path is None or source.identity is None:  # absent, or not a local file
             continue
         try:
             unchanged = file_identity(source.path) == source.identity
@@ -129,6 +129,12 @@ def check_unchanged(sources: list[InputFile]) -> None:
                 f"{source.file_name}: changed while it was being reconciled; nothing was "
                 f"written (re-run once the drop is complete)"
             )
+
+
+def require_messages(batch: InputFile) -> None:
+    """A send_batch without a row is a failed export, never a quiet night (exit 2)."""
+    if batch.rows == 0:
+        raise InputError(f"{batch.file_name}: no messages (the file has a header and no rows)")
 
 
 def _csv_header(path: Path) -> tuple[str, ...]:
@@ -148,7 +154,7 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     return tuple(name.strip() for name in header)
 
 
-def _check_columns(table: Table, path: Path, columns: tuple[str, ...]) -> None:
+def check_columns(table: Table, path: Path, columns: tuple[str, ...]) -> None:
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise InputError(f"{path.name}: column {repeated[0]} appears more than once in the header")

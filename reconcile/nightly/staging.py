@@ -50,8 +50,13 @@ def stages_as_view(table: Table, source: InputFile) -> bool:
     return source.file_format == "parquet" and table.name != "send_batch"
 
 
-def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str) -> None:
-    """<table> from raw_<table>: typed values, source_row and problem (see stages_as_view)."""
+def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str,
+          repeated_keys: bool = True) -> None:
+    """<table> from raw_<table>: typed values, source_row and problem (see stages_as_view).
+
+    Without repeated_keys, a repeated key is not looked for: the caller holds only part of
+    the table and adds the reasons of repeated_key_select, found over all of it.
+    """
     raw_types = raw_column_types(con, source.raw_table)
     padded = _padded_columns(con, table, source, raw_types)
     parsed = ", ".join(
@@ -62,7 +67,7 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
     )
     problems = [_problem_expression(c, raw_types.get(c.name), timezone) for c in table.columns]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
-    join = _key_problem(con, table, source, parsed)
+    join = _key_problem(con, table, source, parsed) if repeated_keys else ""
     if join:
         problems.append(DUPLICATE)
     kind = "VIEW" if stages_as_view(table, source) else "TABLE"
@@ -202,15 +207,7 @@ def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile
     if not table.unique_key:
         return ""
     keys = ", ".join(quote_identifier(k) for k in table.unique_key)
-    present = " AND ".join(
-        f"NOT is_blank({quote_identifier(k)})" if table.column(k).kind == "text"
-        else f"{quote_identifier(k)} IS NOT NULL"
-        for k in table.unique_key
-    )
-    shown = " || '/' || ".join(
-        f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.unique_key)
-    label = "/".join(table.unique_key)
-    suspects = _suspect_groups(table, present)
+    suspects = _suspect_groups(table, _key_present(table))
     with_parsed = f"WITH parsed AS (SELECT {parsed} FROM {source.raw_table}) "
     only_suspects = ""
     if suspects:
@@ -218,15 +215,34 @@ def _key_problem(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile
             f"{with_parsed}SELECT count(*) FROM ({suspects[1]})").fetchone() or (0,)
         if not count:
             return ""
-        only_suspects = f" AND ({suspects[0]}) IN (SELECT ({suspects[0]}) FROM ({suspects[1]}))"
+        only_suspects = f"({suspects[0]}) IN (SELECT ({suspects[0]}) FROM ({suspects[1]}))"
     repeated = f"{table.name}{DUPLICATE}"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {repeated} AS {with_parsed}"
-        f"SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
-        f"|| ' times' AS {DUPLICATE} FROM parsed WHERE {present}{only_suspects} "
-        f"GROUP BY {keys} HAVING count(*) > 1"
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {repeated} AS {with_parsed}"
+                f"{repeated_key_select(table, 'parsed', only_suspects)}")
     return f"LEFT JOIN {repeated} USING ({keys})"
+
+
+def repeated_key_select(table: Table, relation: str, condition: str = "") -> str:
+    """A SELECT of table's repeated keys over `relation` (its typed key columns), each with
+    the reason every copy is unusable, in column DUPLICATE: "payment_id P7 appears 2 times".
+    Rows whose key is blank are no copies of anything. `condition` narrows the rows read."""
+    keys = ", ".join(quote_identifier(k) for k in table.unique_key)
+    shown = " || '/' || ".join(
+        f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.unique_key)
+    label = "/".join(table.unique_key)
+    narrowed = f" AND {condition}" if condition else ""
+    return (f"SELECT {keys}, '{label} ' || {shown} || ' appears ' || count(*) "
+            f"|| ' times' AS {DUPLICATE} FROM {relation} "
+            f"WHERE {_key_present(table)}{narrowed} GROUP BY {keys} HAVING count(*) > 1")
+
+
+def _key_present(table: Table) -> str:
+    """A row has a key when none of its key columns is blank."""
+    return " AND ".join(
+        f"NOT is_blank({quote_identifier(k)})" if table.column(k).kind == "text"
+        else f"{quote_identifier(k)} IS NOT NULL"
+        for k in table.unique_key
+    )
 
 
 def _suspect_groups(table: Table, present: str) -> tuple[str, str] | None:

@@ -1,0 +1,176 @@
+"""The night's decisions over staged tables: its parameters, the ledger truth (sql/nightly/
+truth), every check (sql/nightly/checks) and the verdicts (sql/nightly/findings.sql).
+
+Run once over the whole drop by reconcile.nightly.engine, or once per shard by the Spark
+engine (reconcile.spark): the same statements either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from reconcile.config import Settings
+from reconcile.errors import ConfigError
+from reconcile.nightly import feeds
+from reconcile.nightly.content import content_patterns
+from reconcile.nightly.inputs import InputFile, drop_relation
+from reconcile.nightly.staging import create_macros
+from reconcile.result import UnplacedMoney
+from reconcile.schema import CONTENT_FLAGS, FLAGS, TABLES, VERDICTS
+from reconcile.sqlfiles import load_checks, quote_literal, read_sql, truth_steps
+
+
+def prepare_session(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """The run's time zone and the parsers and readers every stage uses."""
+    # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
+    con.execute("SET enable_progress_bar = false")
+    _set_timezone(con, timezone)
+    create_macros(con)
+
+
+def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """Local time for naive timestamps and for printing; an unknown zone is exit 2."""
+    try:
+        con.execute(f"SET TimeZone = {quote_literal(timezone)}")
+    except duckdb.Error as error:
+        raise ConfigError(f"timezone {timezone!r} is not a known IANA time zone") from error
+
+
+# Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
+# that the checks, findings and writes have the memory (a staged CSV installments table
+# alone holds ~8 rows per message). A check that read one would fail on every run.
+TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "known_loans", "unusable_loans",
+                     "loan_ledger", "loan_day_truth", "message_inputs")
+
+
+@dataclass(frozen=True)
+class NightFacts:
+    """What the night's feeds as a whole showed (reconcile.nightly.feeds)."""
+
+    unattributed: dict[str, int]
+    money: UnplacedMoney
+    warnings: tuple[str, ...]
+
+
+def reconcile_night(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
+                    skipped: dict[str, str]) -> NightFacts:
+    """The whole night over one connection holding every staged table: truth, what the
+    feeds as a whole show (the `fail` policy may stop here, exit 4), checks, verdicts."""
+    prepare_truth(con, settings, as_of)
+    unattributed = feeds.unattributed_rows(con)
+    money = feeds.unplaced_money(con)
+    feeds.stop_if_policy_fails(money, settings)
+    feed_flags = decide(con, skipped)
+    return NightFacts(unattributed, money, feeds.warnings(unattributed, money, feed_flags))
+
+
+def prepare_truth(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
+    """run_params, contact_params and the ledger truth (sql/nightly/truth), in order."""
+    create_params(con, settings, as_of)
+    create_contact_params(con, settings)
+    for _, sql in truth_steps():
+        con.execute(sql)
+
+
+def decide(con: duckdb.DuckDBPyConnection,
+           skipped: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Every check not skipped, then findings (one row per send_batch row, its verdict);
+    returns feeds.feed_flag_details of the hits."""
+    for table in TRUTH_ONLY_TABLES:
+        drop_relation(con, table)
+    run_checks(con, skipped)
+    feed_flags = feeds.feed_flag_details(con)
+    con.execute(read_sql("nightly/findings.sql"))
+    drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
+    return feed_flags
+
+
+# How a skipped check's reason starts when the settings turned it off (rather than a
+# missing input leaving it out).
+TURNED_OFF = "off: "
+
+
+def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
+    """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
+    skipped: dict[str, str] = {}
+    if settings.max_feed_lag_hours == 0:
+        skipped["STALE_FEED"] = f"{TURNED_OFF}max_feed_lag_hours is 0"
+    if "message_text" not in inputs["send_batch"].columns:
+        skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
+    if not settings.require_opt_out:
+        skipped["MISSING_OPT_OUT"] = (
+            f"{TURNED_OFF}require_opt_out is false (profile {settings.profile})")
+    for table in TABLES:
+        if inputs[table.name].path is None:
+            skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
+    skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
+    return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
+
+
+def create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
+    """run_params (one row) and verdict_policy: the settings, as tables the SQL can join."""
+    max_age_us = int(settings.max_rule_age_hours * Decimal(3_600_000_000))
+    max_feed_lag_us = int(settings.max_feed_lag_hours * Decimal(3_600_000_000))
+    con.execute(
+        "CREATE OR REPLACE TABLE run_params AS SELECT "
+        "CAST(? AS TIMESTAMPTZ) AS as_of, CAST(? AS VARCHAR) AS timezone, "
+        "CAST(? AS INTEGER) AS grace_days, CAST(? AS DECIMAL(18, 2)) AS min_overdue_amount, "
+        "CAST(? AS DECIMAL(18, 2)) AS amount_tolerance, CAST(? AS BIGINT) AS dpd_tolerance, "
+        "CAST(? AS VARCHAR) AS max_rule_age_hours, CAST(? AS BIGINT) AS max_rule_age_us, "
+        "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us, "
+        "CAST(? AS DECIMAL(10, 6)) AS max_feed_shrink, "
+        "CAST(? AS VARCHAR) AS unplaced_payment_policy, "
+        "CAST(? AS BIGINT) AS max_unplaced_payments",
+        [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
+         str(settings.amount_tolerance), settings.dpd_tolerance,
+         str(settings.max_rule_age_hours), max_age_us,
+         str(settings.max_feed_lag_hours), max_feed_lag_us, str(settings.max_feed_shrink),
+         settings.unplaced_payment_policy, settings.max_unplaced_payments],
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "
+        "verdict VARCHAR, verdict_rank INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO verdict_policy VALUES (?, ?, ?, ?)",
+        [[flag, order, settings.verdicts[flag], VERDICTS.index(settings.verdicts[flag])]
+         for order, flag in enumerate(FLAGS)],
+    )
+
+
+def create_contact_params(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """contact_params (one row) and the term-list pattern macros of the content checks."""
+    start, end = settings.allowed_minutes
+    con.execute(
+        "CREATE OR REPLACE TABLE contact_params AS SELECT "
+        "CAST(? AS VARCHAR) AS profile, CAST(? AS VARCHAR) AS allowed_hours_start, "
+        "CAST(? AS VARCHAR) AS allowed_hours_end, CAST(? AS INTEGER) AS allowed_start_minute, "
+        "CAST(? AS INTEGER) AS allowed_end_minute, CAST(? AS BIGINT) AS max_messages_per_day, "
+        "CAST(? AS BIGINT) AS max_messages_per_7_days, CAST(? AS VARCHAR) AS frequency_scope, "
+        "CAST(? AS BOOLEAN) AS require_opt_out, CAST(? AS VARCHAR) AS phone_country_code, "
+        "CAST(? AS VARCHAR[]) AS restricting_contact_flags",
+        [settings.profile, settings.allowed_hours_start, settings.allowed_hours_end, start, end,
+         settings.max_messages_per_day, settings.max_messages_per_7_days,
+         settings.frequency_scope, settings.require_opt_out, settings.phone_country_code,
+         list(settings.restricting_contact_flags)],
+    )
+    patterns = content_patterns(settings.prohibited_terms, settings.prohibited_term_exceptions,
+                                settings.opt_out_phrases)
+    for name, pattern in patterns.items():
+        # A constant macro, so DuckDB compiles each regular expression once per run.
+        con.execute(f"CREATE OR REPLACE MACRO {name}() AS {quote_literal(pattern)}")
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, skipped: dict[str, str]) -> None:
+    """flag_hits: every check's hits, in one statement so DuckDB can run them together."""
+    union = " UNION ALL ".join(
+        f"SELECT {quote_literal(check.flag)} AS flag, source_row, detail FROM ({check.sql})"
+        for check in load_checks().values()
+        if check.flag not in skipped
+    )
+    con.execute(f"CREATE OR REPLACE TABLE flag_hits AS {union}")
+
+

@@ -1,0 +1,230 @@
+"""`spark_night`: the night decided on Spark, leaving in the driver's DuckDB connection the
+same tables the single-machine night leaves there (findings, input_issues,
+unplaced_payments, raw_send_batch), so that the outputs are written by the same code.
+
+Spark distributes, DuckDB decides (docs/spark.md):
+1. Each table is read where it lies and staged by DuckDB in Spark tasks (tasks.stage_batches);
+   repeated keys are found over the whole table, partitioned by key.
+2. Loan buckets: every row of a loan in one bucket, so input_issues, the money no loan can
+   take and the newest payment are found per bucket and gathered (tasks.ledger_job).
+3. Message shards: messages by the key FREQUENCY_CAP counts by (borrower, or loan under
+   frequency_scope "loan"), so that the checks across messages see all they compare;
+   with them every ledger row of each loan they name (a loan named from two shards goes to
+   both) and every contact row of each borrower; the small tables and the night-wide
+   facts go to every shard. Each shard runs the nightly SQL (tasks.shard_job).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from py4j.protocol import Py4JError
+from pyspark import SparkConf, StorageLevel
+from pyspark.errors import PySparkException
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from reconcile.config import Settings
+from reconcile.errors import UnexpectedError
+from reconcile.nightly import feeds
+from reconcile.nightly.decide import NightFacts, skipped_checks
+from reconcile.nightly.inputs import InputFile, require_messages
+from reconcile.result import PreviousNight
+from reconcile.schema import TABLES, TABLES_BY_NAME, Table
+from reconcile.spark import tasks
+from reconcile.spark.options import SparkOptions
+from reconcile.spark.sources import Source, read_sources
+from reconcile.sqlfiles import quote_identifier
+
+_SPARK_TYPES: dict[str, T.DataType] = {
+    "VARCHAR": T.StringType(),
+    "DECIMAL(18, 2)": T.DecimalType(18, 2),
+    "BIGINT": T.LongType(),
+    "DATE": T.DateType(),
+    "TIMESTAMPTZ": T.TimestampType(),
+}
+# tasks.ENVELOPE_SCHEMA and tasks.RESULT_SCHEMA as Spark declares them.
+_ENVELOPE_DDL = "bucket INT, `table` STRING, payload BINARY"
+_RESULT_DDL = "`table` STRING, payload BINARY"
+# The reference tables a message shard needs whole: a handful of rows each.
+_SHARED_TABLES = ("templates", "rules")
+# The tables whose rows belong to a loan, and to a borrower.
+_LOAN_TABLES = ("loans", "installments", "payments")
+_BORROWER_TABLES = ("borrowers", "contact_flags", "send_history")
+
+
+def spark_session(options: SparkOptions) -> SparkSession:
+    """The active session, else a new one on options.master (else spark-submit's master,
+    else local[*]). Its Python workers run this interpreter, which has reconcile."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    logging = Path(__file__).with_name("log4j2.properties").as_uri()
+    builder = (SparkSession.builder.appName("reconcile")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}"))
+    if options.master:
+        builder = builder.master(options.master)
+    elif not SparkConf().contains("spark.master"):
+        builder = builder.master("local[*]")
+    return builder.getOrCreate()
+
+
+def spark_night(con: duckdb.DuckDBPyConnection, options: SparkOptions, data_dir: str,
+                paths: dict[str, Path | None], settings: Settings, as_of: str,
+                previous: PreviousNight | None, inputs_read: Callable[[], None]
+                ) -> tuple[dict[str, InputFile], dict[str, str], NightFacts]:
+    """The night of data_dir (and options.tables) on Spark: (inputs, skipped checks,
+    night facts), with findings, input_issues and unplaced_payments left in con."""
+    try:
+        spark = spark_session(options)
+        shards = options.shards or 2 * spark.sparkContext.defaultParallelism
+        with read_sources(spark, con, data_dir, paths, options.tables) as sources:
+            inputs = {name: source.input for name, source in sources.items()}
+            require_messages(inputs["send_batch"])
+            staged = {name: _staged(source, settings, shards)
+                      for name, source in sources.items()}
+            inputs_read()
+            skipped = skipped_checks(inputs, settings)
+            context = tasks.NightContext(settings, as_of, inputs, skipped, previous)
+            _gather(con, _ledger_buckets(staged, shards, context), tasks.ledger_job, context)
+            con.execute("CREATE OR REPLACE TABLE payment_feed AS "
+                        "SELECT max(newest_posted_at) AS newest_posted_at FROM payment_feed")
+            unattributed = feeds.unattributed_rows(con)
+            money = feeds.unplaced_money(con)
+            feeds.stop_if_policy_fails(money, settings)
+            shared = {name: tasks.to_ipc(staged[name].toArrow()) for name in _SHARED_TABLES}
+            shared |= {name: tasks.to_ipc(tasks.arrow_table(con, f"FROM {name}"))
+                       for name in ("payment_feed", "unplaced_payments")}
+            context = tasks.NightContext(settings, as_of, inputs, skipped, previous, shared)
+            _gather(con, _message_shards(staged, shards, settings), tasks.shard_job, context)
+            for frame in staged.values():
+                frame.unpersist()
+    except (PySparkException, Py4JError) as error:
+        raise UnexpectedError(f"Spark failed: {_first_line(error)}") from error
+    con.execute("CREATE OR REPLACE TABLE findings AS FROM findings ORDER BY source_row")
+    feed_flags = {str(flag): (int(n), str(detail)) for flag, n, detail in con.execute(
+        "SELECT flag, sum(messages), min(detail) FROM feed_flags GROUP BY flag").fetchall()}
+    return inputs, skipped, NightFacts(unattributed, money,
+                                       feeds.warnings(unattributed, money, feed_flags))
+
+
+def _staged(source: Source, settings: Settings, shards: int) -> DataFrame:
+    """The table staged by DuckDB in Spark tasks, with the reasons of its repeated keys;
+    kept (memory, then disk) for the two passes that read it."""
+    table = TABLES_BY_NAME[source.input.table]
+    schema = _spark_schema(table)
+    if source.raw is None:
+        spark = SparkSession.getActiveSession()
+        assert spark is not None
+        return spark.createDataFrame([], schema)
+    staged = source.raw.mapInArrow(partial(tasks.stage_batches, table.name, settings), schema)
+    if table.unique_key:
+        staged = _with_repeated_keys(staged, table, settings, shards)
+    return staged.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def _spark_schema(table: Table) -> T.StructType:
+    return T.StructType([T.StructField(name, _SPARK_TYPES[kind])
+                         for name, kind in tasks.staged_columns(table)])
+
+
+def _with_repeated_keys(staged: DataFrame, table: Table, settings: Settings,
+                        shards: int) -> DataFrame:
+    """Each copy of a repeated key gets staging's reason appended to its problem, found
+    with every row of the key in one task."""
+    keys = list(table.unique_key)
+    schema = T.StructType([f for f in _spark_schema(table).fields if f.name in keys]
+                          + [T.StructField(tasks.DUPLICATE, T.StringType())])
+    repeated = staged.repartition(shards, *keys).mapInArrow(
+        partial(tasks.repeated_keys, table.name, settings), schema)
+    reason = F.col(tasks.DUPLICATE)
+    problem = (F.when(reason.isNull(), F.col("problem"))
+               .when(F.col("problem").isNull(), reason)
+               .otherwise(F.concat_ws("; ", F.col("problem"), reason)))
+    columns = [problem.alias("problem") if name == "problem" else F.col(name)
+               for name in staged.columns]
+    return staged.join(repeated, on=keys, how="left").select(*columns)
+
+
+def _bucket(column: Column, shards: int) -> Column:
+    return F.pmod(F.xxhash64(column), F.lit(shards)).cast("int")
+
+
+def _ledger_buckets(staged: dict[str, DataFrame], shards: int,
+                    context: tasks.NightContext) -> DataFrame:
+    """Envelopes of every reference table: a loan's rows in one bucket, the rest spread."""
+    return _union([
+        _envelope(frame, name, _bucket(F.col("loan_id"), shards) if name in _LOAN_TABLES
+                  else F.pmod(F.col("source_row"), F.lit(shards)).cast("int"))
+        for name, frame in staged.items() if name != "send_batch"
+    ])
+
+
+def _message_shards(staged: dict[str, DataFrame], shards: int,
+                    settings: Settings) -> DataFrame:
+    """Envelopes of each message shard with every row it needs (see the module's 3.)."""
+    cap_key = "loan_id" if settings.frequency_scope == "loan" else "borrower_id"
+    messages = staged["send_batch"].withColumn(tasks.BUCKET, _bucket(F.col(cap_key), shards))
+    loans = messages.select(tasks.BUCKET, "loan_id").where("loan_id IS NOT NULL").distinct()
+    borrowers = (messages.select(tasks.BUCKET, "borrower_id")
+                 .where("borrower_id IS NOT NULL").distinct())
+    envelopes = [_envelope(messages, "send_batch", F.col(tasks.BUCKET))]
+    for name in _LOAN_TABLES:
+        envelopes.append(_envelope(staged[name].join(loans, "loan_id"), name,
+                                   F.col(tasks.BUCKET)))
+    for name in _BORROWER_TABLES:
+        routed = staged[name].join(borrowers, "borrower_id")
+        if name == "send_history" and cap_key == "loan_id":
+            routed = (routed.unionByName(staged[name].join(loans, "loan_id"))
+                      .dropDuplicates([tasks.BUCKET, "source_row"]))
+        envelopes.append(_envelope(routed, name, F.col(tasks.BUCKET)))
+    return _union(envelopes)
+
+
+def _envelope(frame: DataFrame, name: str, bucket: Column) -> DataFrame:
+    routed = frame.select(*[F.col(f"`{c}`") for c in frame.columns if c != tasks.BUCKET],
+                          bucket.alias(tasks.BUCKET))
+    return routed.mapInArrow(partial(tasks.pack, name), _ENVELOPE_DDL)
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _gather(con: duckdb.DuckDBPyConnection, envelopes: DataFrame,
+            job: Callable[[tasks.NightContext, pa.Table], pa.Table],
+            context: tasks.NightContext) -> None:
+    """Run job on each bucket of envelopes and gather the tables it gives into con: each
+    the union of every bucket's. A table no bucket gave comes from the job run on no rows
+    at all, so that it exists, typed and empty."""
+    gathered = envelopes.groupBy("bucket").applyInArrow(
+        tasks.bucket_job(job, context), _RESULT_DDL).toArrow()
+    tables = tasks.unpack(gathered)
+    empty = tasks.unpack(job(context, tasks.ENVELOPE_SCHEMA.empty_table()))
+    for name, rows in empty.items():
+        con.register("gathered_rows", tables.get(name, rows))
+        con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS FROM gathered_rows")
+        con.unregister("gathered_rows")
+
+
+def _first_line(error: Exception) -> str:
+    """What went wrong, in one line: for a Python worker's traceback its last line (the
+    exception), else the message's first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+    return raised[-1] if "Python worker" in lines[0] and raised else lines[0]
+
+
+__all__ = ["TABLES", "spark_night", "spark_session"]
