@@ -120,7 +120,7 @@ def run(
     location = str(data_dir) if remote else str(Path(data_dir))
     request = RunRequest(location, Path(out_dir), settings or Settings(), as_of_text,
                          Path(history_db) if history_db else None, force, wait_lock, spark)
-    paths = {} if remote else locate(Path(location))
+    paths = {} if remote else locate(Path(location), spark.tables if spark else ())
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
     if on_start:

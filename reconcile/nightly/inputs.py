@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +65,15 @@ class InputFile:
         }
 
 
-def locate(data_dir: Path) -> dict[str, Path | None]:
-    """Each table's file in data_dir; a missing required table or two files for one is exit 2."""
+def locate(data_dir: Path, elsewhere: Collection[str] = ()) -> dict[str, Path | None]:
+    """Each table's file in data_dir; a missing required table or two files for one is exit 2.
+    Tables named in `elsewhere` come from another source and are not looked for (None)."""
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: no such folder")
-    found: dict[str, Path | None] = {}
+    found: dict[str, Path | None] = dict.fromkeys(elsewhere)
     for table in TABLES:
+        if table.name in found:
+            continue
         candidates = [data_dir / f"{table.name}{suffix}" for suffix, _ in FORMATS]
         present = [p for p in candidates if p.is_file()]
         if len(present) > 1:

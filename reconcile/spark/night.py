@@ -38,11 +38,10 @@ from reconcile.nightly import feeds
 from reconcile.nightly.decide import NightFacts, skipped_checks
 from reconcile.nightly.inputs import InputFile, require_messages
 from reconcile.result import PreviousNight
-from reconcile.schema import TABLES, TABLES_BY_NAME, Table
+from reconcile.schema import TABLES_BY_NAME, Table
 from reconcile.spark import tasks
 from reconcile.spark.options import SparkOptions
 from reconcile.spark.sources import Source, read_sources
-from reconcile.sqlfiles import quote_identifier
 
 _SPARK_TYPES: dict[str, T.DataType] = {
     "VARCHAR": T.StringType(),
@@ -153,15 +152,17 @@ def _with_repeated_keys(staged: DataFrame, table: Table, settings: Settings,
     return staged.join(repeated, on=keys, how="left").select(*columns)
 
 
-def _bucket(column: Column, shards: int) -> Column:
-    return F.pmod(F.xxhash64(column), F.lit(shards)).cast("int")
+def bucket_of(column: str | Column, shards: int) -> Column:
+    """The bucket (0 to shards - 1) a row goes to by its value of column."""
+    return F.pmod(F.xxhash64(F.col(column) if isinstance(column, str) else column),
+                  F.lit(shards)).cast("int")
 
 
 def _ledger_buckets(staged: dict[str, DataFrame], shards: int,
                     context: tasks.NightContext) -> DataFrame:
     """Envelopes of every reference table: a loan's rows in one bucket, the rest spread."""
     return _union([
-        _envelope(frame, name, _bucket(F.col("loan_id"), shards) if name in _LOAN_TABLES
+        _envelope(frame, name, bucket_of(F.col("loan_id"), shards) if name in _LOAN_TABLES
                   else F.pmod(F.col("source_row"), F.lit(shards)).cast("int"))
         for name, frame in staged.items() if name != "send_batch"
     ])
@@ -171,7 +172,7 @@ def _message_shards(staged: dict[str, DataFrame], shards: int,
                     settings: Settings) -> DataFrame:
     """Envelopes of each message shard with every row it needs (see the module's 3.)."""
     cap_key = "loan_id" if settings.frequency_scope == "loan" else "borrower_id"
-    messages = staged["send_batch"].withColumn(tasks.BUCKET, _bucket(F.col(cap_key), shards))
+    messages = staged["send_batch"].withColumn(tasks.BUCKET, bucket_of(F.col(cap_key), shards))
     loans = messages.select(tasks.BUCKET, "loan_id").where("loan_id IS NOT NULL").distinct()
     borrowers = (messages.select(tasks.BUCKET, "borrower_id")
                  .where("borrower_id IS NOT NULL").distinct())
@@ -212,9 +213,7 @@ def _gather(con: duckdb.DuckDBPyConnection, envelopes: DataFrame,
     tables = tasks.unpack(gathered)
     empty = tasks.unpack(job(context, tasks.ENVELOPE_SCHEMA.empty_table()))
     for name, rows in empty.items():
-        con.register("gathered_rows", tables.get(name, rows))
-        con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS FROM gathered_rows")
-        con.unregister("gathered_rows")
+        tasks.table_from_arrow(con, name, tables.get(name, rows))
 
 
 def _first_line(error: Exception) -> str:
@@ -227,4 +226,3 @@ def _first_line(error: Exception) -> str:
     return raised[-1] if "Python worker" in lines[0] and raised else lines[0]
 
 
-__all__ = ["TABLES", "spark_night", "spark_session"]

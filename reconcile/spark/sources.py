@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 from reconcile.errors import InputError
 from reconcile.nightly.inputs import FORMATS, InputFile, check_columns, drop_relation, load
 from reconcile.schema import TABLES, Table
-from reconcile.spark.tasks import ROW_POSITION, arrow_table
+from reconcile.spark.tasks import ROW_POSITION, arrow_table, table_from_arrow
 
 if TYPE_CHECKING:
     from py4j.java_gateway import JavaObject
@@ -46,6 +46,8 @@ class Source:
 
     input: InputFile
     raw: DataFrame | None  # None: an optional table the night does not have
+    # For a file under a URI: its URI and (size, modification time) when it was read.
+    remote: tuple[str, tuple[int, int]] | None = None
 
 
 @contextmanager
@@ -57,10 +59,22 @@ def read_sources(spark: SparkSession, con: duckdb.DuckDBPyConnection, data_dir: 
     the split files. Copies of remote CSV files live until the context ends."""
     copies = Path(tempfile.mkdtemp(prefix="reconcile-csv-"))
     try:
-        yield {table.name: _source(spark, con, table, data_dir, paths, catalog, copies)
-               for table in TABLES}
+        sources = {table.name: _source(spark, con, table, data_dir, paths, catalog, copies)
+                   for table in TABLES}
+        yield sources
+        _check_unchanged(spark, sources.values())
     finally:
         shutil.rmtree(copies, ignore_errors=True)
+
+
+def _check_unchanged(spark: SparkSession, sources: Iterable[Source]) -> None:
+    """Refuse a night whose remote files changed while it was reconciled (as
+    inputs.check_unchanged does for local ones)."""
+    for source in sources:
+        if source.remote and _hadoop_identity(spark, source.remote[0]) != source.remote[1]:
+            raise InputError(f"{source.input.file_name}: changed while it was being "
+                             f"reconciled; nothing was written (re-run once the drop is "
+                             f"complete)")
 
 
 def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, data_dir: str,
@@ -70,13 +84,16 @@ def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, d
         if table.name == "send_batch":
             _gather_raw(con, source)
         return source
-    path = paths.get(table.name) if paths else _remote_file(spark, table, data_dir, copies)
-    if isinstance(path, str):  # a Parquet file under a URI, read by Spark where it lies
-        source = _remote_parquet(spark, table, path)
+    remote = None if paths else _remote_file(spark, table, data_dir)
+    if remote and remote.endswith(".parquet"):  # read by Spark where it lies
+        source = _remote_parquet(spark, table, remote)
         if table.name == "send_batch":
             _gather_raw(con, source)
         return source
+    path = _copy_to_driver(spark, remote, copies) if remote else paths.get(table.name)
     described = load(con, table, path)
+    if remote:  # the copy is this run's own; the remote file is what may change
+        described = replace(described, identity=None)
     raw = None
     if path is None:
         pass
@@ -86,7 +103,7 @@ def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, d
         raw = _numbered(spark.read.parquet(str(path)), described.columns)
     if table.name != "send_batch":
         drop_relation(con, described.raw_table)
-    return Source(described, raw)
+    return Source(described, raw, (remote, _hadoop_identity(spark, remote)) if remote else None)
 
 
 def _from_driver(spark: SparkSession, con: duckdb.DuckDBPyConnection,
@@ -104,26 +121,26 @@ def _numbered(frame: DataFrame, columns: tuple[str, ...]) -> DataFrame:
                         F.col("_metadata.row_index").alias(ROW_POSITION))
 
 
-def _remote_file(spark: SparkSession, table: Table, data_dir: str,
-                 copies: Path) -> Path | str | None:
-    """The table's file under a URI: a Parquet file's URI, a local copy of a CSV file, or
-    None for an optional table that is not there (the rules of inputs.locate)."""
+def _remote_file(spark: SparkSession, table: Table, data_dir: str) -> str | None:
+    """The URI of the table's file under data_dir, or None for an optional table that is
+    not there (the rules of inputs.locate)."""
     base = data_dir.rstrip("/")
     candidates = [f"{base}/{table.name}{suffix}" for suffix, _ in FORMATS]
     present = [c for c in candidates if _hadoop_exists(spark, c)]
     if len(present) > 1:
         names = " and ".join(c.rsplit("/", 1)[-1] for c in present)
         raise InputError(f"{data_dir}: table {table.name} is given twice ({names})")
-    if not present:
-        if table.required:
-            expected = ", ".join(c.rsplit("/", 1)[-1] for c in candidates)
-            raise InputError(f"{data_dir}: missing required table {table.name} "
-                             f"(one of {expected})")
-        return None
-    if present[0].endswith(".parquet"):
-        return present[0]
-    local = copies / present[0].rsplit("/", 1)[-1]
-    fs, hadoop_path = _hadoop(spark, present[0])
+    if not present and table.required:
+        expected = ", ".join(c.rsplit("/", 1)[-1] for c in candidates)
+        raise InputError(f"{data_dir}: missing required table {table.name} "
+                         f"(one of {expected})")
+    return present[0] if present else None
+
+
+def _copy_to_driver(spark: SparkSession, uri: str, copies: Path) -> Path:
+    """A CSV file under a URI, copied into the driver's folder `copies` to be parsed."""
+    local = copies / uri.rsplit("/", 1)[-1]
+    fs, hadoop_path = _hadoop(spark, uri)
     fs.copyToLocalFile(False, hadoop_path, _jvm(spark).org.apache.hadoop.fs.Path(str(local)))
     return local
 
@@ -134,9 +151,10 @@ def _remote_parquet(spark: SparkSession, table: Table, uri: str) -> Source:
     columns = tuple(frame.columns)
     check_columns(table, Path(name), columns)
     raw = _numbered(frame, columns)
+    identity = _hadoop_identity(spark, uri)
     described = InputFile(table.name, Path(name), "parquet", columns, raw.count(),
                           _hadoop_sha256(spark, uri), f"{ROW_POSITION} + 1")
-    return Source(described, raw)
+    return Source(described, raw, (uri, identity))
 
 
 def _catalog_source(spark: SparkSession, table: Table, name: str) -> Source:
@@ -152,7 +170,7 @@ def _catalog_source(spark: SparkSession, table: Table, name: str) -> Source:
         raise InputError(f"{name}: not a table of Parquet files, so its rows have no "
                          f"position to report ({_first_line(error)})") from error
     order = Window.orderBy("__file", "__row")
-    raw = located.withColumn(ROW_POSITION, F.row_number().over(order) - 1) \
+    raw = located.withColumn(ROW_POSITION, (F.row_number().over(order) - 1).cast("long")) \
         .drop("__file", "__row")
     described = InputFile(table.name, Path(name), "catalog", columns, raw.count(),
                           _listing_sha256(spark, frame), f"{ROW_POSITION} + 1")
@@ -162,10 +180,7 @@ def _catalog_source(spark: SparkSession, table: Table, name: str) -> Source:
 def _gather_raw(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """raw_send_batch in con from Spark's rows, for the split files the driver writes."""
     assert source.raw is not None  # send_batch is required
-    rows = source.raw.toArrow()
-    con.register("gathered_batch", rows)
-    con.execute(f"CREATE OR REPLACE TABLE {source.input.raw_table} AS FROM gathered_batch")
-    con.unregister("gathered_batch")
+    table_from_arrow(con, source.input.raw_table, source.raw.toArrow())
 
 
 def _read(reader: Any, name: str) -> DataFrame:
@@ -194,6 +209,13 @@ def _hadoop(spark: SparkSession, uri: str) -> tuple[JavaObject, JavaObject]:
 def _hadoop_exists(spark: SparkSession, uri: str) -> bool:
     fs, path = _hadoop(spark, uri)
     return bool(fs.exists(path)) and bool(fs.getFileStatus(path).isFile())
+
+
+def _hadoop_identity(spark: SparkSession, uri: str) -> tuple[int, int]:
+    """(size, modification time in ms) of a file Spark reads."""
+    fs, path = _hadoop(spark, uri)
+    status = fs.getFileStatus(path)
+    return int(status.getLen()), int(status.getModificationTime())
 
 
 def _hadoop_sha256(spark: SparkSession, uri: str) -> str:

@@ -59,6 +59,19 @@ def arrow_table(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
     return con.sql(query).to_arrow_table()
 
 
+def table_from_arrow(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table,
+                     append: bool = False) -> None:
+    """Table `name` made of (or, with append, extended by) Arrow rows, matched by name."""
+    con.complete()
+    con.register("arrow_rows", rows)
+    try:
+        target = quote_identifier(name)
+        con.execute(f"INSERT INTO {target} BY NAME FROM arrow_rows" if append
+                    else f"CREATE OR REPLACE TABLE {target} AS FROM arrow_rows")
+    finally:
+        con.unregister("arrow_rows")
+
+
 def task_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A DuckDB session like the nightly one, sized for one task of many on an executor."""
     con = duckdb.connect()
@@ -77,9 +90,7 @@ def stage_batches(table_name: str, settings: Settings,
     con = task_connection(settings)
     try:
         for chunk in _chunks(batches, STAGE_ROWS):
-            con.register("raw_arrow", chunk)
-            con.execute(f"CREATE OR REPLACE TABLE raw_{table.name} AS FROM raw_arrow")
-            con.unregister("raw_arrow")
+            table_from_arrow(con, f"raw_{table.name}", chunk)
             columns = tuple(n for n in chunk.schema.names if n != ROW_POSITION)
             source = InputFile(table.name, None, "arrow", columns,
                                row_number=f"{ROW_POSITION} + 1")
@@ -154,9 +165,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> 
         con.execute(f"CREATE OR REPLACE TABLE {table.name} ({columns})")
         rows = tables.get(table.name)
         if rows is not None and rows.num_rows:
-            con.register("bucket_rows", rows)
-            con.execute(f"INSERT INTO {table.name} BY NAME FROM bucket_rows")
-            con.unregister("bucket_rows")
+            table_from_arrow(con, table.name, rows, append=True)
 
 
 def results(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> pa.Table:
@@ -223,7 +232,7 @@ def shard_job(context: NightContext, envelopes: pa.Table) -> pa.Table:
         prepare_truth(con, context.settings, context.as_of)
         for name, payload in context.shared.items():
             if name not in TABLES_BY_NAME:  # a night-wide fact replaces the shard's own
-                _replace_table(con, name, payload)
+                table_from_arrow(con, name, from_ipc([payload]))
         details = decide(con, context.skipped)
         con.execute("CREATE TABLE feed_flags (flag VARCHAR, messages BIGINT, detail VARCHAR)")
         for flag, (messages, detail) in details.items():
@@ -231,13 +240,6 @@ def shard_job(context: NightContext, envelopes: pa.Table) -> pa.Table:
         return results(con, SHARD_RESULTS)
     finally:
         con.close()
-
-
-def _replace_table(con: duckdb.DuckDBPyConnection, name: str, payload: bytes) -> None:
-    rows = from_ipc([payload])
-    con.register("shared_rows", rows)
-    con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS FROM shared_rows")
-    con.unregister("shared_rows")
 
 
 def bucket_job(job: Callable[[NightContext, pa.Table], pa.Table],
