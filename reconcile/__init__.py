@@ -11,6 +11,7 @@ from reconcile.locks import Locked
 from reconcile.nightly.engine import run
 from reconcile.nightly.feeds import UnplacedPayments
 from reconcile.result import RunResult
+from reconcile.spark.options import SparkOptions
 from reconcile.version import __version__
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ReconcileError",
     "RunResult",
     "Settings",
+    "SparkOptions",
     "UnplacedPayments",
     "__version__",
     "load_settings",

@@ -1,5 +1,7 @@
-"""`python -m reconcile` is the `reconcile` command."""
+"""`python -m reconcile` is the `reconcile` command; so is this file given to spark-submit
+as the application (docs/spark.md)."""
 
 from reconcile.cli.main import main
 
-main()
+if __name__ == "__main__":
+    main()

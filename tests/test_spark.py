@@ -277,3 +277,91 @@ def test_an_unreadable_catalog_table_is_bad_input(spark: Any, tmp_path: Path) ->
                     "--spark-master", MASTER, "--table", "payments=no_such_db.no_such_table")
     assert result.exit_code == 2, result.output
     assert "no_such_db.no_such_table: cannot be read" in result.output
+
+
+def test_a_spark_run_records_the_history_as_any_run(spark: Any, tmp_path: Path) -> None:
+    """The history records a Spark night as it records any; the same night re-run on the
+    DuckDB engine is recognised as already recorded (the engine decides nothing)."""
+    history = tmp_path / "history.duckdb"
+    as_of = "2026-11-23T01:30:00+08:00"
+    first = invoke("run", "sample_data", "--out", tmp_path / "out_spark", "--as-of", as_of,
+                   "--db", history, "-q", "--engine", "spark", "--spark-master", MASTER)
+    assert first.exit_code == 0, first.output
+    summary = json.loads((tmp_path / "out_spark" / "summary.json").read_text("utf-8"))
+    assert summary["history"] == "recorded"
+    again = invoke("run", "sample_data", "--out", tmp_path / "out_duckdb", "--as-of", as_of,
+                   "--db", history, "-q")
+    assert again.exit_code == 0, again.output
+    repeated = json.loads((tmp_path / "out_duckdb" / "summary.json").read_text("utf-8"))
+    assert repeated["history"] == f"already recorded as {summary['run_id']}"
+    counted = invoke("query", "SELECT count(*) AS n FROM findings", "--db", history,
+                     "--format", "csv")
+    assert counted.exit_code == 0, counted.output
+    assert counted.output.split() == ["n", str(summary["messages"])]
+
+
+def _header_only(drop: Path) -> str:
+    batch = drop / "send_batch.csv"
+    batch.write_text(batch.read_text(encoding="utf-8").splitlines()[0] + "\n", "utf-8")
+    return ""
+
+
+def _unreadable_row(drop: Path) -> str:
+    with (drop / "installments.csv").open("a", encoding="utf-8") as handle:
+        handle.write('LN1,"unclosed,2026-01-01\n')
+    return ""
+
+
+def _unplaced_money_fails(drop: Path) -> str:
+    config = drop.parent / "fail.toml"
+    config.write_text('unplaced_payment_policy = "fail"\nmax_unplaced_payments = 0\n',
+                      encoding="utf-8")
+    return str(config)
+
+
+@pytest.mark.parametrize("edit, code", [(_header_only, 2), (_unreadable_row, 2),
+                                        (_unplaced_money_fails, 4)],
+                         ids=["no messages", "unreadable csv row", "unplaced money"])
+def test_spark_fails_as_the_duckdb_engine_does(spark: Any, tmp_path: Path, edit: Any,
+                                               code: int) -> None:
+    drop = tmp_path / "drop"
+    shutil.copytree("sample_data", drop)
+    config = edit(drop)
+    options = ["--config", config] if config else []
+    results = [invoke("run", drop, "--out", tmp_path / f"out{i}", "-q", *options, *engine)
+               for i, engine in enumerate(((), ("--engine", "spark", "--spark-master",
+                                                 MASTER)))]
+    assert [r.exit_code for r in results] == [code, code], [r.output for r in results]
+    assert results[1].output == results[0].output
+    assert not (tmp_path / "out1").exists()
+
+
+def test_under_spark_submit_the_submitted_master_is_kept(tmp_path: Path) -> None:
+    """The cluster recipe of docs/spark.md, with a local master in place of YARN:
+    spark-submit starts the JVM and runs reconcile's __main__ as the application; reconcile
+    joins that JVM (its master, memory and logging) instead of starting its own."""
+    import os
+    import subprocess
+    import sys
+
+    import pyspark
+
+    import reconcile
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    entry = Path(reconcile.__file__).with_name("__main__.py")
+    out = tmp_path / "out"
+    command = [str(submit), "--master", "local[1]", str(entry), "run", "sample_data",
+               "--out", str(out), "--as-of", "2026-11-23T01:30:00+08:00", "-q",
+               "--engine", "spark"]
+    environment = {**os.environ, "PYSPARK_PYTHON": sys.executable,
+                   "PYSPARK_DRIVER_PYTHON": sys.executable}
+    finished = subprocess.run(command, env=environment, capture_output=True, text=True,
+                              timeout=600, check=False)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    reference = tmp_path / "reference"
+    assert invoke("run", "sample_data", "--out", reference, "--as-of",
+                  "2026-11-23T01:30:00+08:00", "-q").exit_code == 0
+    assert (out / "findings.csv").read_bytes() == (reference / "findings.csv").read_bytes()
+    # The submitted JVM's logging (Spark's INFO lines), not reconcile's errors-only one.
+    assert "SparkContext: Running Spark version" in finished.stderr

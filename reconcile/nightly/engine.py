@@ -161,7 +161,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
 
         inputs, skipped, night = spark_night(
             con, request.spark, request.data_dir, paths, settings, as_of_text, previous,
-            lambda: watch.lap("inputs"))
+            lambda: watch.lap("inputs"), recorded=request.history_db is not None)
     watch.lap("checks")
     result = RunResult(
         run_id=run_id,

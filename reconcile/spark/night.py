@@ -19,14 +19,16 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from py4j.protocol import Py4JError
-from pyspark import SparkConf, StorageLevel
+from pyspark import StorageLevel
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -50,6 +52,8 @@ _SPARK_TYPES: dict[str, T.DataType] = {
     "DATE": T.DateType(),
     "TIMESTAMPTZ": T.TimestampType(),
 }
+# The JVM heap of a local[N] Spark that reconcile starts itself (spark.driver.memory).
+LOCAL_DRIVER_MEMORY = "6g"
 # tasks.ENVELOPE_SCHEMA and tasks.RESULT_SCHEMA as Spark declares them.
 _ENVELOPE_DDL = "bucket INT, `table` STRING, payload BINARY"
 _RESULT_DDL = "`table` STRING, payload BINARY"
@@ -61,57 +65,100 @@ _BORROWER_TABLES = ("borrowers", "contact_flags", "send_history")
 
 
 def spark_session(options: SparkOptions) -> SparkSession:
-    """The active session, else a new one on options.master (else spark-submit's master,
-    else local[*]). Its Python workers run this interpreter, which has reconcile."""
+    """The running session (spark-submit's, a notebook's, an earlier run's), else a new
+    one on options.master, else local[*]. Its Python workers run this interpreter, which
+    has reconcile."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    logging = Path(__file__).with_name("log4j2.properties").as_uri()
     builder = (SparkSession.builder.appName("reconcile")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}"))
+               .config("spark.ui.showConsoleProgress", "false"))
     if options.master:
         builder = builder.master(options.master)
-    elif not SparkConf().contains("spark.master"):
-        builder = builder.master("local[*]")
+    if _starts_spark():
+        master = options.master or "local[*]"
+        logging = Path(__file__).with_name("log4j2.properties").as_uri()
+        builder = builder.master(master).config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}")
+        if master.startswith("local"):
+            # Local mode runs the executor in the driver's JVM, whose default heap
+            # (1 GiB) is far below what a night's shuffles hold.
+            builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
     return builder.getOrCreate()
+
+
+def _starts_spark() -> bool:
+    """Whether getOrCreate will start a JVM here: no session is running and this is not
+    a driver that spark-submit started (which hands its JVM over in PYSPARK_GATEWAY_PORT,
+    with the master, memory and logging it was given)."""
+    return (SparkSession.getActiveSession() is None
+            and "PYSPARK_GATEWAY_PORT" not in os.environ)
 
 
 def spark_night(con: duckdb.DuckDBPyConnection, options: SparkOptions, data_dir: str,
                 paths: dict[str, Path | None], settings: Settings, as_of: str,
-                previous: PreviousNight | None, inputs_read: Callable[[], None]
+                previous: PreviousNight | None, inputs_read: Callable[[], None],
+                recorded: bool = False
                 ) -> tuple[dict[str, InputFile], dict[str, str], NightFacts]:
     """The night of data_dir (and options.tables) on Spark: (inputs, skipped checks,
-    night facts), with findings, input_issues and unplaced_payments left in con."""
+    night facts), with findings, input_issues and unplaced_payments left in con; for a
+    `recorded` run also send_batch and message_context, which the history reads."""
     try:
         spark = spark_session(options)
         shards = options.shards or 2 * spark.sparkContext.defaultParallelism
-        with read_sources(spark, con, data_dir, paths, options.tables) as sources:
+        with _shuffle_partitions(spark, shards), \
+                read_sources(spark, con, data_dir, paths, options.tables) as sources:
             inputs = {name: source.input for name, source in sources.items()}
             require_messages(inputs["send_batch"])
             staged = {name: _staged(source, settings, shards)
                       for name, source in sources.items()}
             inputs_read()
             skipped = skipped_checks(inputs, settings)
-            context = tasks.NightContext(settings, as_of, inputs, skipped, previous)
-            _gather(con, _ledger_buckets(staged, shards, context), tasks.ledger_job, context)
-            con.execute("CREATE OR REPLACE TABLE payment_feed AS "
-                        "SELECT max(newest_posted_at) AS newest_posted_at FROM payment_feed")
-            unattributed = feeds.unattributed_rows(con)
-            money = feeds.unplaced_money(con)
-            feeds.stop_if_policy_fails(money, settings)
-            shared = {name: tasks.to_ipc(staged[name].toArrow()) for name in _SHARED_TABLES}
-            shared |= {name: tasks.to_ipc(tasks.arrow_table(con, f"FROM {name}"))
-                       for name in ("payment_feed", "unplaced_payments")}
-            context = tasks.NightContext(settings, as_of, inputs, skipped, previous, shared)
-            _gather(con, _message_shards(staged, shards, settings), tasks.shard_job, context)
-            for frame in staged.values():
-                frame.unpersist()
-    except (PySparkException, Py4JError) as error:
+            try:
+                context = tasks.NightContext(settings, as_of, inputs, skipped, previous,
+                                             recorded)
+                facts = _decide(con, staged, shards, context)
+            finally:
+                for frame in staged.values():
+                    frame.unpersist()
+    except (PySparkException, Py4JError, ConnectionError) as error:
+        # ConnectionError: the JVM is gone (killed, or out of memory).
         raise UnexpectedError(f"Spark failed: {_first_line(error)}") from error
+    return inputs, skipped, facts
+
+
+def _decide(con: duckdb.DuckDBPyConnection, staged: dict[str, DataFrame], shards: int,
+            context: tasks.NightContext) -> NightFacts:
+    """Loan buckets, then message shards (the module's 2. and 3.), gathered into con."""
+    _gather(con, _ledger_buckets(staged, shards), shards, tasks.ledger_job, context)
+    con.execute("CREATE OR REPLACE TABLE payment_feed AS "
+                "SELECT max(newest_posted_at) AS newest_posted_at FROM payment_feed")
+    unattributed = feeds.unattributed_rows(con)
+    money = feeds.unplaced_money(con)
+    feeds.stop_if_policy_fails(money, context.settings)
+    shared = {name: tasks.to_ipc(staged[name].toArrow()) for name in _SHARED_TABLES}
+    shared |= {name: tasks.to_ipc(tasks.arrow_table(con, f"FROM {name}"))
+               for name in ("payment_feed", "unplaced_payments")}
+    _gather(con, _message_shards(staged, shards, context.settings), shards, tasks.shard_job,
+            replace(context, shared=shared))
     con.execute("CREATE OR REPLACE TABLE findings AS FROM findings ORDER BY source_row")
+    if context.recorded:
+        con.execute("CREATE OR REPLACE VIEW message_context AS FROM history_context")
     feed_flags = {str(flag): (int(n), str(detail)) for flag, n, detail in con.execute(
         "SELECT flag, sum(messages), min(detail) FROM feed_flags GROUP BY flag").fetchall()}
-    return inputs, skipped, NightFacts(unattributed, money,
-                                       feeds.warnings(unattributed, money, feed_flags))
+    return NightFacts(unattributed, money, feeds.warnings(unattributed, money, feed_flags))
+
+
+@contextmanager
+def _shuffle_partitions(spark: SparkSession, shards: int) -> Iterator[None]:
+    """Every shuffle of the run into `shards` partitions, as many as the buckets: Spark's
+    default (200) would start a DuckDB task per empty partition. The session's own
+    setting is restored afterwards."""
+    setting = "spark.sql.shuffle.partitions"
+    before = spark.conf.get(setting) or "200"
+    spark.conf.set(setting, str(shards))
+    try:
+        yield
+    finally:
+        spark.conf.set(setting, before)
 
 
 def _staged(source: Source, settings: Settings, shards: int) -> DataFrame:
@@ -141,8 +188,10 @@ def _with_repeated_keys(staged: DataFrame, table: Table, settings: Settings,
     keys = list(table.unique_key)
     schema = T.StructType([f for f in _spark_schema(table).fields if f.name in keys]
                           + [T.StructField(tasks.DUPLICATE, T.StringType())])
-    repeated = staged.repartition(shards, *keys).mapInArrow(
-        partial(tasks.repeated_keys, table.name, settings), schema)
+    # Only the key columns travel to the tasks that group them; the repeated keys, few on
+    # any night, are broadcast back to the rows, which stay where they are.
+    repeated = F.broadcast(staged.select(*keys).repartition(shards, *keys).mapInArrow(
+        partial(tasks.repeated_keys, table.name, settings), schema))
     reason = F.col(tasks.DUPLICATE)
     problem = (F.when(reason.isNull(), F.col("problem"))
                .when(F.col("problem").isNull(), reason)
@@ -158,8 +207,7 @@ def bucket_of(column: str | Column, shards: int) -> Column:
                   F.lit(shards)).cast("int")
 
 
-def _ledger_buckets(staged: dict[str, DataFrame], shards: int,
-                    context: tasks.NightContext) -> DataFrame:
+def _ledger_buckets(staged: dict[str, DataFrame], shards: int) -> DataFrame:
     """Envelopes of every reference table: a loan's rows in one bucket, the rest spread."""
     return _union([
         _envelope(frame, name, bucket_of(F.col("loan_id"), shards) if name in _LOAN_TABLES
@@ -202,13 +250,16 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return result
 
 
-def _gather(con: duckdb.DuckDBPyConnection, envelopes: DataFrame,
+def _gather(con: duckdb.DuckDBPyConnection, envelopes: DataFrame, shards: int,
             job: Callable[[tasks.NightContext, pa.Table], pa.Table],
             context: tasks.NightContext) -> None:
     """Run job on each bucket of envelopes and gather the tables it gives into con: each
     the union of every bucket's. A table no bucket gave comes from the job run on no rows
     at all, so that it exists, typed and empty."""
-    gathered = envelopes.groupBy("bucket").applyInArrow(
+    # A partition of buckets rather than groupBy().applyInArrow(): Spark would sort the
+    # envelopes (large binary values) in the JVM's heap, and answer a group while the
+    # next one is still being sent (see tasks._chunks).
+    gathered = envelopes.repartition(shards, "bucket").mapInArrow(
         tasks.bucket_job(job, context), _RESULT_DDL).toArrow()
     tables = tasks.unpack(gathered)
     empty = tasks.unpack(job(context, tasks.ENVELOPE_SCHEMA.empty_table()))

@@ -40,6 +40,10 @@ ENVELOPE_SCHEMA = pa.schema([("bucket", pa.int32()), ("table", pa.string()),
                              ("payload", pa.binary())])
 # What a bucket job gives back: named Arrow IPC streams, gathered by the driver.
 RESULT_SCHEMA = pa.schema([("table", pa.string()), ("payload", pa.binary())])
+# Envelopes in one batch a packing task yields.
+ENVELOPES_PER_BATCH = 64
+# Rows of a result in one payload: a payload is one value of a row in Spark's heap.
+RESULT_ROWS = 50_000
 # Rows staged by one statement: fewer, and each statement's fixed cost adds up; more, and
 # a task holds more in memory.
 STAGE_ROWS = 500_000
@@ -87,9 +91,10 @@ def stage_batches(table_name: str, settings: Settings,
     """Raw rows (their columns and ROW_POSITION) in, staged rows out: staging's own SQL,
     without the repeated-key reasons, which need every row of the table (repeated_keys)."""
     table = TABLES_BY_NAME[table_name]
+    received = list(batches)  # all input before any output: see _chunks
     con = task_connection(settings)
     try:
-        for chunk in _chunks(batches, STAGE_ROWS):
+        for chunk in _chunks(received, STAGE_ROWS):
             table_from_arrow(con, f"raw_{table.name}", chunk)
             columns = tuple(n for n in chunk.schema.names if n != ROW_POSITION)
             source = InputFile(table.name, None, "arrow", columns,
@@ -102,8 +107,8 @@ def stage_batches(table_name: str, settings: Settings,
 
 def repeated_keys(table_name: str, settings: Settings,
                   batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The repeated keys among staged rows that hold every row of their key (the caller
-    partitions by key), with staging's reason for them."""
+    """The repeated keys among staged rows (their key columns) that hold every row of
+    their key (the caller partitions by key), with staging's reason for them."""
     table = TABLES_BY_NAME[table_name]
     received = list(batches)
     rows = pa.Table.from_batches(received) if received else None
@@ -118,21 +123,22 @@ def repeated_keys(table_name: str, settings: Settings,
 
 
 def pack(table_name: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Rows carrying a BUCKET column in, envelopes out: one per bucket this task saw."""
-    by_bucket: dict[int, list[pa.RecordBatch]] = {}
-    for batch in batches:
+    """Rows carrying a BUCKET column in, envelopes out: one per bucket and input batch, so
+    that no envelope is larger than a batch (Spark sorts envelopes in the JVM's heap)."""
+    packed = []
+    for batch in batches:  # all input before any output: see _chunks
         buckets = batch.column(BUCKET)
         rows = batch.drop_columns([BUCKET])
-        for bucket in pc.unique(buckets).to_pylist():
-            by_bucket.setdefault(bucket, []).append(
-                rows.filter(pc.equal(buckets, bucket)))
-    for bucket, parts in by_bucket.items():
-        yield pa.RecordBatch.from_pylist(
-            [{"bucket": bucket, "table": table_name, "payload": to_ipc(parts)}],
-            schema=ENVELOPE_SCHEMA)
+        packed += [{"bucket": bucket, "table": table_name,
+                    "payload": to_ipc([rows.filter(pc.equal(buckets, bucket))])}
+                   for bucket in pc.unique(buckets).to_pylist()]
+    for start in range(0, len(packed), ENVELOPES_PER_BATCH):
+        yield pa.RecordBatch.from_pylist(packed[start:start + ENVELOPES_PER_BATCH],
+                                         schema=ENVELOPE_SCHEMA)
 
 
 def to_ipc(batches: list[pa.RecordBatch] | pa.Table) -> bytes:
+    """Rows as one Arrow IPC stream."""
     table = batches if isinstance(batches, pa.Table) else pa.Table.from_batches(batches)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as stream:
@@ -169,9 +175,14 @@ def load_staged(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> 
 
 
 def results(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> pa.Table:
-    """The named tables of con as a RESULT_SCHEMA table, for the driver to gather."""
-    rows = [{"table": name, "payload": to_ipc(arrow_table(con, f"FROM {name}"))}
-            for name in names]
+    """The named tables of con as a RESULT_SCHEMA table, for the driver to gather: one row
+    per RESULT_ROWS rows of each (at least one, so that an empty table keeps its types)."""
+    rows = []
+    for name in names:
+        table = arrow_table(con, f"FROM {name}")
+        for start in range(0, max(table.num_rows, 1), RESULT_ROWS):
+            rows.append({"table": name,
+                         "payload": to_ipc(table.slice(start, RESULT_ROWS))})
     return pa.Table.from_pylist(rows, schema=RESULT_SCHEMA)
 
 
@@ -184,6 +195,8 @@ class NightContext:
     inputs: dict[str, InputFile]
     skipped: dict[str, str] = field(default_factory=dict)
     previous: PreviousNight | None = None
+    # Whether the run is recorded in the history, which reads more of each shard.
+    recorded: bool = False
     # Tables every bucket holds whole, as IPC: the small reference tables and the
     # night-wide facts (payment_feed, unplaced_payments).
     shared: dict[str, bytes] = field(default_factory=dict)
@@ -194,8 +207,12 @@ class NightContext:
 LEDGER_RESULTS = ("input_issues", "unplaced_payments", "payment_feed")
 # The truth steps those facts need (sql/nightly/truth).
 _LEDGER_STEPS = ("02_loan_ledger", "07_payment_feed", "08_unplaced_payments")
-# What each message shard gives back: its findings and the feed flags' details.
+# What each message shard gives back: its findings and the feed flags' details; for a run
+# recorded in the history also its staged messages and what sql/history/
+# record_findings.sql reads of message_context.
 SHARD_RESULTS = ("findings", "feed_flags")
+HISTORY_RESULTS = ("send_batch", "history_context")
+HISTORY_CONTEXT = ("source_row", "template_kind", "rule_category")
 
 
 def ledger_job(context: NightContext, envelopes: pa.Table) -> pa.Table:
@@ -237,21 +254,36 @@ def shard_job(context: NightContext, envelopes: pa.Table) -> pa.Table:
         con.execute("CREATE TABLE feed_flags (flag VARCHAR, messages BIGINT, detail VARCHAR)")
         for flag, (messages, detail) in details.items():
             con.execute("INSERT INTO feed_flags VALUES (?, ?, ?)", [flag, messages, detail])
-        return results(con, SHARD_RESULTS)
+        if not context.recorded:
+            return results(con, SHARD_RESULTS)
+        listed = ", ".join(HISTORY_CONTEXT)
+        con.execute(f"CREATE TABLE history_context AS SELECT {listed} FROM message_context")
+        return results(con, SHARD_RESULTS + HISTORY_RESULTS)
     finally:
         con.close()
 
 
-def bucket_job(job: Callable[[NightContext, pa.Table], pa.Table],
-               context: NightContext) -> Callable[[pa.Table], pa.Table]:
-    """job bound to context, as applyInArrow calls it: one bucket's envelopes in."""
-    def run(envelopes: pa.Table) -> pa.Table:
-        return job(context, envelopes)
+def bucket_job(job: Callable[[NightContext, pa.Table], pa.Table], context: NightContext
+               ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """job bound to context, as mapInArrow calls it: the envelopes of a partition (every
+    envelope of each of its buckets) in; each bucket's results out, one bucket at a time."""
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)  # all input before any output: see _chunks
+        if not received:
+            return
+        envelopes = pa.Table.from_batches(received)
+        buckets = envelopes.column("bucket")
+        for bucket in pc.unique(buckets).to_pylist():
+            yield from job(context, envelopes.filter(pc.equal(buckets, bucket))).to_batches()
     return run
 
 
 def _chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """The batches regrouped into tables of about `rows` rows (the last one smaller)."""
+    """The batches regrouped into tables of about `rows` rows (the last one smaller).
+
+    A mapInArrow task reads all its input before it yields anything: Spark's JVM sends
+    the input before it reads any output, so a task that answered early could fill the
+    socket both ways and wait forever (seen with 8 shards at 1M messages)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for batch in batches:
