@@ -144,7 +144,7 @@ def cross_shard_edits(drop: Path) -> None:
     (401, "csv", "mixed", "cn"),
     (402, "parquet", "offset", "cn"),
     (403, "csv", "naive", "us_reg_f"),
-    (404, "parquet", "utc", "us_reg_f"),
+    (404, "parquet", "naive", "us_reg_f"),
 ])
 def test_spark_gives_the_single_machine_answers(spark: Any, tmp_path: Path, seed: int,
                                                 file_format: str, style: str,
