@@ -279,6 +279,21 @@ def test_an_unreadable_catalog_table_is_bad_input(spark: Any, tmp_path: Path) ->
     assert "no_such_db.no_such_table: cannot be read" in result.output
 
 
+def test_a_spark_run_leaves_nothing_in_the_working_directory(
+        spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No spark-warehouse, metastore_db or log folder where the scheduler started the run
+    (the session of these tests was started by reconcile, in the checkout)."""
+    working = tmp_path / "cwd"
+    working.mkdir()
+    monkeypatch.chdir(working)
+    root = Path(__file__).resolve().parent.parent
+    result = invoke("run", root / "sample_data", "--out", tmp_path / "out", "-q",
+                    "--engine", "spark", "--spark-master", MASTER)
+    assert result.exit_code == 0, result.output
+    assert list(working.iterdir()) == []
+    assert not (root / "spark-warehouse").exists()
+
+
 def test_a_spark_run_records_the_history_as_any_run(spark: Any, tmp_path: Path) -> None:
     """The history records a Spark night as it records any; the same night re-run on the
     DuckDB engine is recognised as already recorded (the engine decides nothing)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -76,8 +77,13 @@ def spark_session(options: SparkOptions) -> SparkSession:
     if _starts_spark():
         master = options.master or "local[*]"
         logging = Path(__file__).with_name("log4j2.properties").as_uri()
-        builder = builder.master(master).config(
-            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}")
+        # Spark makes its catalog's warehouse folder at start, by default in the working
+        # directory: a run must not leave a folder where the scheduler happened to start it.
+        warehouse = Path(tempfile.gettempdir()) / "reconcile-spark-warehouse"
+        builder = (builder.master(master)
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile={logging}")
+                   .config("spark.sql.warehouse.dir", warehouse.as_uri()))
         if master.startswith("local"):
             # Local mode runs the executor in the driver's JVM, whose default heap
             # (1 GiB) is far below what a night's shuffles hold.
