@@ -41,7 +41,7 @@ from reconcile.nightly import feeds
 from reconcile.nightly.decide import NightFacts, skipped_checks
 from reconcile.nightly.inputs import InputFile, require_messages
 from reconcile.result import PreviousNight
-from reconcile.schema import TABLES_BY_NAME, Table
+from reconcile.schema import TABLES, TABLES_BY_NAME, Table
 from reconcile.spark import tasks
 from reconcile.spark.options import SparkOptions
 from reconcile.spark.sources import Source, read_sources
@@ -58,11 +58,14 @@ LOCAL_DRIVER_MEMORY = "6g"
 # tasks.ENVELOPE_SCHEMA and tasks.RESULT_SCHEMA as Spark declares them.
 _ENVELOPE_DDL = "bucket INT, `table` STRING, payload BINARY"
 _RESULT_DDL = "`table` STRING, payload BINARY"
-# The reference tables a message shard needs whole: a handful of rows each.
-_SHARED_TABLES = ("templates", "rules")
-# The tables whose rows belong to a loan, and to a borrower.
-_LOAN_TABLES = ("loans", "installments", "payments")
-_BORROWER_TABLES = ("borrowers", "contact_flags", "send_history")
+# How a message shard gets each reference table, read off the schema so that a new table
+# is routed by what it is: a loan's rows (Table.loan_column) with each loan the shard's
+# messages name, a borrower's (Table.borrower_column) with each borrower, and the rest
+# (templates, rules: a handful of rows) whole.
+_LOAN_TABLES = {t.name: t.loan_column for t in TABLES if t.loan_column}
+_BORROWER_TABLES = {t.name: t.borrower_column for t in TABLES if t.borrower_column}
+_SHARED_TABLES = tuple(t.name for t in TABLES if t.name != "send_batch"
+                       and t.name not in _LOAN_TABLES and t.name not in _BORROWER_TABLES)
 
 
 def spark_session(options: SparkOptions) -> SparkSession:
@@ -216,7 +219,7 @@ def bucket_of(column: str | Column, shards: int) -> Column:
 def _ledger_buckets(staged: dict[str, DataFrame], shards: int) -> DataFrame:
     """Envelopes of every reference table: a loan's rows in one bucket, the rest spread."""
     return _union([
-        _envelope(frame, name, bucket_of(F.col("loan_id"), shards) if name in _LOAN_TABLES
+        _envelope(frame, name, bucket_of(_LOAN_TABLES[name], shards) if name in _LOAN_TABLES
                   else F.pmod(F.col("source_row"), F.lit(shards)).cast("int"))
         for name, frame in staged.items() if name != "send_batch"
     ])
@@ -231,12 +234,12 @@ def _message_shards(staged: dict[str, DataFrame], shards: int,
     borrowers = (messages.select(tasks.BUCKET, "borrower_id")
                  .where("borrower_id IS NOT NULL").distinct())
     envelopes = [_envelope(messages, "send_batch", F.col(tasks.BUCKET))]
-    for name in _LOAN_TABLES:
-        envelopes.append(_envelope(staged[name].join(loans, "loan_id"), name,
-                                   F.col(tasks.BUCKET)))
-    for name in _BORROWER_TABLES:
-        routed = staged[name].join(borrowers, "borrower_id")
-        if name == "send_history" and cap_key == "loan_id":
+    for name, column in _LOAN_TABLES.items():
+        routed = staged[name].join(loans.withColumnRenamed("loan_id", column), column)
+        envelopes.append(_envelope(routed, name, F.col(tasks.BUCKET)))
+    for name, column in _BORROWER_TABLES.items():
+        routed = staged[name].join(borrowers.withColumnRenamed("borrower_id", column), column)
+        if name == "send_history" and cap_key == "loan_id":  # FREQUENCY_CAP counts by loan
             routed = (routed.unionByName(staged[name].join(loans, "loan_id"))
                       .dropDuplicates([tasks.BUCKET, "source_row"]))
         envelopes.append(_envelope(routed, name, F.col(tasks.BUCKET)))
