@@ -13,7 +13,7 @@ pa = pytest.importorskip("pyarrow", reason="the Spark engine's tasks need reconc
 from reconcile.config import Settings  # noqa: E402
 from reconcile.nightly.decide import prepare_session  # noqa: E402
 from reconcile.nightly.inputs import InputFile  # noqa: E402
-from reconcile.nightly.staging import stage  # noqa: E402
+from reconcile.nightly.staging import DUPLICATE, stage  # noqa: E402
 from reconcile.schema import TABLES_BY_NAME  # noqa: E402
 from reconcile.spark import tasks  # noqa: E402
 
@@ -51,7 +51,7 @@ def test_repeated_keys_carry_stagings_reason() -> None:
     found = pa.Table.from_batches(list(tasks.repeated_keys("payments", Settings(),
                                                            keys.to_batches())))
     assert found.to_pylist() == [{"payment_id": "P1",
-                                  tasks.DUPLICATE: "payment_id P1 appears 3 times"}]
+                                  DUPLICATE: "payment_id P1 appears 3 times"}]
     assert list(tasks.repeated_keys("payments", Settings(), [])) == []
 
 

@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,16 +74,23 @@ def locate(data_dir: Path, elsewhere: Collection[str] = ()) -> dict[str, Path | 
     for table in TABLES:
         if table.name in found:
             continue
-        candidates = [data_dir / f"{table.name}{suffix}" for suffix, _ in FORMATS]
-        present = [p for p in candidates if p.is_file()]
-        if len(present) > 1:
-            names = " and ".join(p.name for p in present)
-            raise InputError(f"{data_dir}: table {table.name} is given twice ({names})")
-        if not present and table.required:
-            expected = ", ".join(p.name for p in candidates)
-            raise InputError(f"{data_dir}: missing required table {table.name} (one of {expected})")
-        found[table.name] = present[0] if present else None
+        name = choose_file(table, str(data_dir), lambda n: (data_dir / n).is_file())
+        found[table.name] = data_dir / name if name else None
     return found
+
+
+def choose_file(table: Table, where: str, exists: Callable[[str], bool]) -> str | None:
+    """The name of the table's one file in `where` (a folder or a URI), of the names FORMATS
+    allows, given which names exist there; None for an optional table without one. Two
+    files for one table, or none for a required one, is exit 2."""
+    candidates = [f"{table.name}{suffix}" for suffix, _ in FORMATS]
+    present = [name for name in candidates if exists(name)]
+    if len(present) > 1:
+        raise InputError(f"{where}: table {table.name} is given twice ({' and '.join(present)})")
+    if not present and table.required:
+        raise InputError(f"{where}: missing required table {table.name} "
+                         f"(one of {', '.join(candidates)})")
+    return present[0] if present else None
 
 
 def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> InputFile:
@@ -129,10 +136,13 @@ def check_unchanged(sources: list[InputFile]) -> None:
         except OSError:
             unchanged = False
         if not unchanged:
-            raise InputError(
-                f"{source.file_name}: changed while it was being reconciled; nothing was "
-                f"written (re-run once the drop is complete)"
-            )
+            raise changed_while_read(source)
+
+
+def changed_while_read(source: InputFile) -> InputError:
+    """The error for an input file that changed while the run read it."""
+    return InputError(f"{source.file_name}: changed while it was being reconciled; nothing "
+                      f"was written (re-run once the drop is complete)")
 
 
 def require_messages(batch: InputFile) -> None:

@@ -17,7 +17,6 @@ Spark distributes, DuckDB decides (docs/spark.md):
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -34,17 +33,19 @@ from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from reconcile.config import Settings
 from reconcile.errors import UnexpectedError
 from reconcile.nightly import feeds
 from reconcile.nightly.decide import NightFacts, skipped_checks
 from reconcile.nightly.inputs import InputFile, require_messages
+from reconcile.nightly.staging import DUPLICATE
 from reconcile.result import PreviousNight
 from reconcile.schema import TABLES, TABLES_BY_NAME, Table
 from reconcile.spark import tasks
 from reconcile.spark.options import SparkOptions
-from reconcile.spark.sources import Source, read_sources
+from reconcile.spark.sources import Source, error_line, read_sources
 
 _SPARK_TYPES: dict[str, T.DataType] = {
     "VARCHAR": T.StringType(),
@@ -56,8 +57,8 @@ _SPARK_TYPES: dict[str, T.DataType] = {
 # The JVM heap of a local[N] Spark that reconcile starts itself (spark.driver.memory).
 LOCAL_DRIVER_MEMORY = "6g"
 # tasks.ENVELOPE_SCHEMA and tasks.RESULT_SCHEMA as Spark declares them.
-_ENVELOPE_DDL = "bucket INT, `table` STRING, payload BINARY"
-_RESULT_DDL = "`table` STRING, payload BINARY"
+_ENVELOPE_TYPE = from_arrow_schema(tasks.ENVELOPE_SCHEMA)
+_RESULT_TYPE = from_arrow_schema(tasks.RESULT_SCHEMA)
 # How a message shard gets each reference table, read off the schema so that a new table
 # is routed by what it is: a loan's rows (Table.loan_column) with each loan the shard's
 # messages name, a borrower's (Table.borrower_column) with each borrower, and the rest
@@ -130,7 +131,7 @@ def spark_night(con: duckdb.DuckDBPyConnection, options: SparkOptions, data_dir:
                     frame.unpersist()
     except (PySparkException, Py4JError, ConnectionError) as error:
         # ConnectionError: the JVM is gone (killed, or out of memory).
-        raise UnexpectedError(f"Spark failed: {_first_line(error)}") from error
+        raise UnexpectedError(f"Spark failed: {error_line(error)}") from error
     return inputs, skipped, facts
 
 
@@ -196,12 +197,12 @@ def _with_repeated_keys(staged: DataFrame, table: Table, settings: Settings,
     with every row of the key in one task."""
     keys = list(table.unique_key)
     schema = T.StructType([f for f in _spark_schema(table).fields if f.name in keys]
-                          + [T.StructField(tasks.DUPLICATE, T.StringType())])
+                          + [T.StructField(DUPLICATE, T.StringType())])
     # Only the key columns travel to the tasks that group them; the repeated keys, few on
     # any night, are broadcast back to the rows, which stay where they are.
     repeated = F.broadcast(staged.select(*keys).repartition(shards, *keys).mapInArrow(
         partial(tasks.repeated_keys, table.name, settings), schema))
-    reason = F.col(tasks.DUPLICATE)
+    reason = F.col(DUPLICATE)
     problem = (F.when(reason.isNull(), F.col("problem"))
                .when(F.col("problem").isNull(), reason)
                .otherwise(F.concat_ws("; ", F.col("problem"), reason)))
@@ -249,7 +250,7 @@ def _message_shards(staged: dict[str, DataFrame], shards: int,
 def _envelope(frame: DataFrame, name: str, bucket: Column) -> DataFrame:
     routed = frame.select(*[F.col(f"`{c}`") for c in frame.columns if c != tasks.BUCKET],
                           bucket.alias(tasks.BUCKET))
-    return routed.mapInArrow(partial(tasks.pack, name), _ENVELOPE_DDL)
+    return routed.mapInArrow(partial(tasks.pack, name), _ENVELOPE_TYPE)
 
 
 def _union(frames: list[DataFrame]) -> DataFrame:
@@ -267,22 +268,10 @@ def _gather(con: duckdb.DuckDBPyConnection, envelopes: DataFrame, shards: int,
     at all, so that it exists, typed and empty."""
     # A partition of buckets rather than groupBy().applyInArrow(): Spark would sort the
     # envelopes (large binary values) in the JVM's heap, and answer a group while the
-    # next one is still being sent (see tasks._chunks).
+    # next one is still being sent (see tasks.read_all).
     gathered = envelopes.repartition(shards, "bucket").mapInArrow(
-        tasks.bucket_job(job, context), _RESULT_DDL).toArrow()
+        tasks.bucket_job(job, context), _RESULT_TYPE).toArrow()
     tables = tasks.unpack(gathered)
     empty = tasks.unpack(job(context, tasks.ENVELOPE_SCHEMA.empty_table()))
     for name, rows in empty.items():
         tasks.table_from_arrow(con, name, tables.get(name, rows))
-
-
-def _first_line(error: Exception) -> str:
-    """What went wrong, in one line: for a Python worker's traceback its last line (the
-    exception), else the message's first line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
-    return raised[-1] if "Python worker" in lines[0] and raised else lines[0]
-
-

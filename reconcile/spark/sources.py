@@ -15,6 +15,7 @@ columns as the file has them, plus each row's 0-based position in its file.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -29,7 +30,14 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from reconcile.errors import InputError
-from reconcile.nightly.inputs import FORMATS, InputFile, check_columns, drop_relation, load
+from reconcile.nightly.inputs import (
+    InputFile,
+    changed_while_read,
+    check_columns,
+    choose_file,
+    drop_relation,
+    load,
+)
 from reconcile.schema import TABLES, Table
 from reconcile.spark.tasks import ROW_POSITION, arrow_table, table_from_arrow
 
@@ -72,21 +80,16 @@ def _check_unchanged(spark: SparkSession, sources: Iterable[Source]) -> None:
     inputs.check_unchanged does for local ones)."""
     for source in sources:
         if source.remote and _hadoop_identity(spark, source.remote[0]) != source.remote[1]:
-            raise InputError(f"{source.input.file_name}: changed while it was being "
-                             f"reconciled; nothing was written (re-run once the drop is "
-                             f"complete)")
+            raise changed_while_read(source.input)
 
 
 def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, data_dir: str,
             paths: dict[str, Path | None], catalog: dict[str, str], copies: Path) -> Source:
-    if table.name in catalog:
-        source = _catalog_source(spark, table, catalog[table.name])
-        if table.name == "send_batch":
-            _gather_raw(con, source)
-        return source
-    remote = None if paths else _remote_file(spark, table, data_dir)
-    if remote and remote.endswith(".parquet"):  # read by Spark where it lies
-        source = _remote_parquet(spark, table, remote)
+    remote = None if paths or table.name in catalog else _remote_file(spark, table, data_dir)
+    if table.name in catalog or (remote and remote.endswith(".parquet")):
+        # Read by Spark where it lies; the split files need send_batch's rows on the driver.
+        source = (_catalog_source(spark, table, catalog[table.name]) if table.name in catalog
+                  else _remote_parquet(spark, table, str(remote)))
         if table.name == "send_batch":
             _gather_raw(con, source)
         return source
@@ -94,9 +97,8 @@ def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, d
     described = load(con, table, path)
     if remote:  # the copy is this run's own; the remote file is what may change
         described = replace(described, identity=None)
-    raw = None
     if path is None:
-        pass
+        raw = None
     elif described.file_format == "csv":
         raw = _from_driver(spark, con, described)
     else:
@@ -125,16 +127,8 @@ def _remote_file(spark: SparkSession, table: Table, data_dir: str) -> str | None
     """The URI of the table's file under data_dir, or None for an optional table that is
     not there (the rules of inputs.locate)."""
     base = data_dir.rstrip("/")
-    candidates = [f"{base}/{table.name}{suffix}" for suffix, _ in FORMATS]
-    present = [c for c in candidates if _hadoop_exists(spark, c)]
-    if len(present) > 1:
-        names = " and ".join(c.rsplit("/", 1)[-1] for c in present)
-        raise InputError(f"{data_dir}: table {table.name} is given twice ({names})")
-    if not present and table.required:
-        expected = ", ".join(c.rsplit("/", 1)[-1] for c in candidates)
-        raise InputError(f"{data_dir}: missing required table {table.name} "
-                         f"(one of {expected})")
-    return present[0] if present else None
+    name = choose_file(table, data_dir, lambda n: _hadoop_exists(spark, f"{base}/{n}"))
+    return f"{base}/{name}" if name else None
 
 
 def _copy_to_driver(spark: SparkSession, uri: str, copies: Path) -> Path:
@@ -168,7 +162,7 @@ def _catalog_source(spark: SparkSession, table: Table, name: str) -> Source:
                                F.col("_metadata.row_index").alias("__row"))
     except AnalysisException as error:
         raise InputError(f"{name}: not a table of Parquet files, so its rows have no "
-                         f"position to report ({_first_line(error)})") from error
+                         f"position to report ({error_line(error)})") from error
     order = Window.orderBy("__file", "__row")
     raw = located.withColumn(ROW_POSITION, (F.row_number().over(order) - 1).cast("long")) \
         .drop("__file", "__row")
@@ -187,12 +181,18 @@ def _read(reader: Any, name: str) -> DataFrame:
     try:
         frame: DataFrame = reader()
     except AnalysisException as error:
-        raise InputError(f"{name}: cannot be read ({_first_line(error)})") from error
+        raise InputError(f"{name}: cannot be read ({error_line(error)})") from error
     return frame
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+def error_line(error: Exception) -> str:
+    """What went wrong in Spark, in one line: for a Python worker's traceback its last line
+    (the exception), else the message's first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+    return raised[-1] if "Python worker" in lines[0] and raised else lines[0]
 
 
 def _jvm(spark: SparkSession) -> Any:

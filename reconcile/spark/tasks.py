@@ -22,7 +22,6 @@ from reconcile.nightly import feeds
 from reconcile.nightly.decide import create_params, decide, prepare_session, prepare_truth
 from reconcile.nightly.inputs import InputFile
 from reconcile.nightly.staging import (
-    DUPLICATE,
     SQL_TYPE,
     create_input_issues,
     repeated_key_select,
@@ -91,10 +90,12 @@ def stage_batches(table_name: str, settings: Settings,
     """Raw rows (their columns and ROW_POSITION) in, staged rows out: staging's own SQL,
     without the repeated-key reasons, which need every row of the table (repeated_keys)."""
     table = TABLES_BY_NAME[table_name]
-    received = list(batches)  # all input before any output: see _chunks
+    received = read_all(batches)
+    if received is None:
+        return
     con = task_connection(settings)
     try:
-        for chunk in _chunks(received, STAGE_ROWS):
+        for chunk in _chunks(received.to_batches(), STAGE_ROWS):
             table_from_arrow(con, f"raw_{table.name}", chunk)
             columns = tuple(n for n in chunk.schema.names if n != ROW_POSITION)
             source = InputFile(table.name, None, "arrow", columns,
@@ -110,8 +111,7 @@ def repeated_keys(table_name: str, settings: Settings,
     """The repeated keys among staged rows (their key columns) that hold every row of
     their key (the caller partitions by key), with staging's reason for them."""
     table = TABLES_BY_NAME[table_name]
-    received = list(batches)
-    rows = pa.Table.from_batches(received) if received else None
+    rows = read_all(batches)
     if rows is None or rows.num_rows == 0:
         return
     con = task_connection(settings)
@@ -126,7 +126,7 @@ def pack(table_name: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Reco
     """Rows carrying a BUCKET column in, envelopes out: one per bucket and input batch, so
     that no envelope is larger than a batch (Spark sorts envelopes in the JVM's heap)."""
     packed = []
-    for batch in batches:  # all input before any output: see _chunks
+    for batch in batches:  # every envelope made before the first is yielded: see read_all
         buckets = batch.column(BUCKET)
         rows = batch.drop_columns([BUCKET])
         packed += [{"bucket": bucket, "table": table_name,
@@ -268,22 +268,27 @@ def bucket_job(job: Callable[[NightContext, pa.Table], pa.Table], context: Night
     """job bound to context, as mapInArrow calls it: the envelopes of a partition (every
     envelope of each of its buckets) in; each bucket's results out, one bucket at a time."""
     def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)  # all input before any output: see _chunks
-        if not received:
+        envelopes = read_all(batches)
+        if envelopes is None:
             return
-        envelopes = pa.Table.from_batches(received)
         buckets = envelopes.column("bucket")
         for bucket in pc.unique(buckets).to_pylist():
             yield from job(context, envelopes.filter(pc.equal(buckets, bucket))).to_batches()
     return run
 
 
-def _chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """The batches regrouped into tables of about `rows` rows (the last one smaller).
+def read_all(batches: Iterable[pa.RecordBatch]) -> pa.Table | None:
+    """A task's whole input, read before it yields anything (None for no batch at all).
 
-    A mapInArrow task reads all its input before it yields anything: Spark's JVM sends
-    the input before it reads any output, so a task that answered early could fill the
-    socket both ways and wait forever (seen with 8 shards at 1M messages)."""
+    Spark's JVM sends a mapInArrow task all its input before it reads any output, so a
+    task that answered early could fill the socket both ways and wait forever (seen with
+    8 shards at 1M messages)."""
+    received = list(batches)
+    return pa.Table.from_batches(received) if received else None
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """The batches regrouped into tables of about `rows` rows (the last one smaller)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for batch in batches:
@@ -295,5 +300,3 @@ def _chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     if pending:
         yield pa.Table.from_batches(pending)
 
-
-__all__ = ["DUPLICATE", "ENVELOPE_SCHEMA", "RESULT_SCHEMA"]
