@@ -78,6 +78,8 @@ class RunResult:
     history: str | None = None
     # Flags not evaluated this run, with why (an optional input absent, a check turned off).
     skipped_checks: dict[str, str] = field(default_factory=dict)
+    # Flags evaluated with part of their optional inputs absent, with what that means.
+    partial_checks: dict[str, str] = field(default_factory=dict)
     # Settled or pending payments no loan can take (UNPLACED_PAYMENT, docs/inputs.md).
     unplaced_payments: UnplacedMoney | None = None
     # The run INCOMPLETE_FEED compared tonight's tables with (None: no history, or none).
@@ -143,6 +145,7 @@ class RunResult:
             "nothing_to_send": self.nothing_to_send,
             "flags": self.flag_counts,
             "skipped_checks": self.skipped_checks,
+            "partial_checks": self.partial_checks,
             "input_issues": self.input_issue_counts,
             "unattributed_ledger_rows": self.unattributed_ledger_rows,
             "unplaced_payments": (self.unplaced_payments.to_dict()

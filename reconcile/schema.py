@@ -42,6 +42,26 @@ class Column:
 
 
 @dataclass(frozen=True)
+class PartsAddUp:
+    """A row rule: when any of `parts` is given, the parts (an empty one is 0) add up
+    exactly to `total` (the components of an amount, docs/inputs.md)."""
+
+    total: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotBefore:
+    """A row rule: `later`, when given, is not before `earlier` (the ends of a period)."""
+
+    later: str
+    earlier: str
+
+
+RowRule = PartsAddUp | NotBefore
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[Column, ...]
@@ -54,6 +74,8 @@ class Table:
     borrower_column: str | None = None
     # Flags that cannot be evaluated when an optional table is absent.
     needed_by: tuple[str, ...] = ()
+    # Rules across a row's columns, checked once each value has parsed.
+    row_rules: tuple[RowRule, ...] = ()
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -71,10 +93,25 @@ def _identifier(name: str, required: bool = True) -> Column:
     return Column(name, required=required, identifier=True)
 
 
+def _component_names(suffix: str) -> tuple[str, ...]:
+    return tuple(f"{part}_{suffix}" for part in COMPONENTS)
+
+
+def _components(suffix: str) -> tuple[Column, ...]:
+    """The optional component columns of an amount: principal_due, ..., penalty_paid."""
+    return tuple(Column(name, "amount", minimum=Decimal(0))
+                 for name in _component_names(suffix))
+
+
 TEMPLATE_KINDS = ("reminder", "collection", "escalation")
 LOAN_STATUSES = ("active", "closed")
 PAYMENT_STATUSES = ("settled", "pending", "reversed", "failed")
 RULE_CATEGORIES = ("delinquency", "risk_control", "reminder")
+PAUSE_KINDS = (
+    "collection_stop", "collection_delay", "hardship_relief", "payment_holiday", "repayment_plan",
+)
+# The parts an amount owed or paid may be split into (docs/inputs.md, "Amount components").
+COMPONENTS = ("principal", "interest", "fee", "penalty")
 CONTACT_FLAG_KINDS = (
     "opted_out", "dispute_open", "cease_contact", "deceased", "bankruptcy", "complaint_open",
 )
@@ -116,6 +153,8 @@ TABLES: tuple[Table, ...] = (
             _identifier("borrower_id"),
             _required("status", allowed=LOAN_STATUSES),
             Column("grace_days", "integer", minimum=Decimal(0)),
+            # The loan's own tolerance, overriding the setting (docs/inputs.md).
+            Column("min_overdue_amount", "amount", minimum=Decimal("0.01")),
         ),
         unique_key=("loan_id",),
         loan_column="loan_id",
@@ -128,9 +167,11 @@ TABLES: tuple[Table, ...] = (
             _required("due_date", "date"),
             _required("amount_due", "amount", minimum=Decimal(0)),
             Column("updated_at", "timestamp"),
+            *_components("due"),
         ),
         unique_key=("loan_id", "installment_no"),
         loan_column="loan_id",
+        row_rules=(PartsAddUp("amount_due", _component_names("due")),),
     ),
     Table(
         "payments",
@@ -141,9 +182,30 @@ TABLES: tuple[Table, ...] = (
             _required("status", allowed=PAYMENT_STATUSES),
             _required("posted_at", "timestamp"),
             Column("paid_at", "timestamp"),
+            # The installment the payment was made for: cited in evidence, while the truth
+            # keeps the contract's oldest-first reading (docs/interpretations.md).
+            Column("installment_no", "integer"),
+            *_components("paid"),
         ),
         unique_key=("payment_id",),
         loan_column="loan_id",
+        row_rules=(PartsAddUp("amount", _component_names("paid")),),
+    ),
+    # Periods in which a loan must not be collected on (停催, 缓催, an agreed plan):
+    # optional, docs/inputs.md.
+    Table(
+        "collection_pauses",
+        (
+            _identifier("loan_id"),
+            _required("kind", allowed=PAUSE_KINDS),
+            _required("paused_from", "date"),
+            Column("paused_until", "date"),
+            _required("recorded_at", "timestamp"),
+        ),
+        required=False,
+        loan_column="loan_id",
+        needed_by=("COLLECTION_PAUSED",),
+        row_rules=(NotBefore("paused_until", "paused_from"),),
     ),
     Table(
         "rules",
@@ -199,9 +261,12 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
+# The amount-component columns of installments and payments (docs/inputs.md).
+COMPONENT_COLUMNS: tuple[str, ...] = (*_component_names("due"), *_component_names("paid"))
+
 # The tables whose rows belong to a loan of `loans`: a row naming no known loan is money or
 # debt no message's truth counts, listed in input_issues.csv as unattributed.
-LEDGER_TABLES: tuple[str, ...] = ("installments", "payments")
+LEDGER_TABLES: tuple[str, ...] = ("installments", "payments", "collection_pauses")
 
 # Flags in the order of the contract's table: findings list them in this order.
 FLAGS: tuple[str, ...] = (
@@ -214,6 +279,8 @@ FLAGS: tuple[str, ...] = (
     "BORROWER_MISMATCH",
     "UNKNOWN_TEMPLATE",
     "LEDGER_INVALID",
+    # reconcile's own, beyond the contract (docs/inputs.md): an agreed pause of collection.
+    "COLLECTION_PAUSED",
     # reconcile's own, beyond the contract (docs/inputs.md): the rule claims to have run
     # after T; the night's feeds are behind, empty or short, or hold money no loan can take.
     "CLOCK_SKEW",
@@ -262,6 +329,7 @@ DEFAULT_VERDICT_POLICY: dict[str, str] = {
     "PAYMENT_PENDING": "hold",
     "UNKNOWN_TEMPLATE": "hold",
     "LEDGER_INVALID": "hold",
+    "COLLECTION_PAUSED": "block",
     "CLOCK_SKEW": "hold",
     "STALE_FEED": "hold",
     "INCOMPLETE_FEED": "hold",

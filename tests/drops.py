@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from click.testing import CliRunner, Result
 
 from reconcile.cli.main import main
-from reconcile.schema import CONTACT_POLICY_FLAGS, FEED_FLAGS
+from reconcile.schema import COMPONENT_COLUMNS, CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.synth.reference import parse_timestamp
 
 
@@ -58,13 +58,16 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "installments": ["loan_id", "installment_no", "due_date", "amount_due", "updated_at"],
     "payments": ["payment_id", "loan_id", "amount", "status", "posted_at", "paid_at"],
     "rules": ["rule_id", "category"],
+    "collection_pauses": ["loan_id", "kind", "paused_from", "paused_until", "recorded_at"],
 }
 
 # Parquet column types, used when every value of a column parses as that type.
-_AMOUNT_COLUMNS = {"claimed_overdue_amount", "amount_due", "amount"}
+_AMOUNT_COLUMNS = {"claimed_overdue_amount", "amount_due", "amount", "min_overdue_amount",
+                   *COMPONENT_COLUMNS}
 _INTEGER_COLUMNS = {"claimed_days_past_due", "min_dpd", "max_dpd", "grace_days", "installment_no"}
-_DATE_COLUMNS = {"due_date"}
-_TIMESTAMP_COLUMNS = {"rule_evaluated_at", "scheduled_at", "updated_at", "posted_at", "paid_at"}
+_DATE_COLUMNS = {"due_date", "paused_from", "paused_until"}
+_TIMESTAMP_COLUMNS = {"rule_evaluated_at", "scheduled_at", "updated_at", "posted_at", "paid_at",
+                      "recorded_at"}
 _OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
 
 Row = dict[str, Any]
@@ -78,7 +81,8 @@ class Drop:
 
     def __post_init__(self) -> None:
         for name in TABLE_COLUMNS:
-            self.tables.setdefault(name, [])
+            if name != "collection_pauses":  # optional: absent unless a test adds a pause
+                self.tables.setdefault(name, [])
         if not self.tables["templates"]:
             self.template("T_COL", "collection")
             self.template("T_REM", "reminder")
@@ -99,19 +103,30 @@ class Drop:
         return self.add("rules", rule_id=rule_id, category=category)
 
     def loan(self, loan_id: str, borrower_id: str = "B1", status: str = "active",
-             grace_days: Any = None) -> Drop:
+             grace_days: Any = None, **optional: Any) -> Drop:
         return self.add("loans", loan_id=loan_id, borrower_id=borrower_id, status=status,
-                        grace_days=grace_days)
+                        grace_days=grace_days, **optional)
 
     def installment(self, loan_id: str, installment_no: Any, due_date: str, amount_due: Any,
-                    updated_at: Any = None) -> Drop:
+                    updated_at: Any = None, **optional: Any) -> Drop:
         return self.add("installments", loan_id=loan_id, installment_no=installment_no,
-                        due_date=due_date, amount_due=amount_due, updated_at=updated_at)
+                        due_date=due_date, amount_due=amount_due, updated_at=updated_at,
+                        **optional)
 
     def payment(self, payment_id: str, loan_id: str, amount: Any, status: str = "settled",
-                posted_at: str = "2026-11-01T10:00:00+08:00", paid_at: Any = None) -> Drop:
+                posted_at: str = "2026-11-01T10:00:00+08:00", paid_at: Any = None,
+                **optional: Any) -> Drop:
         return self.add("payments", payment_id=payment_id, loan_id=loan_id, amount=amount,
-                        status=status, posted_at=posted_at, paid_at=paid_at)
+                        status=status, posted_at=posted_at, paid_at=paid_at, **optional)
+
+    def pause(self, loan_id: str, paused_from: str, paused_until: str | None = None,
+              kind: str = "repayment_plan",
+              recorded_at: str = "2026-11-01T10:00:00+08:00") -> Drop:
+        """A collection_pauses row (the table exists once a pause is added)."""
+        self.tables.setdefault("collection_pauses", [])
+        return self.add("collection_pauses", loan_id=loan_id, kind=kind,
+                        paused_from=paused_from, paused_until=paused_until,
+                        recorded_at=recorded_at)
 
     def message(self, message_id: str, loan_id: str = "L1", borrower_id: str = "B1",
                 template_id: str = "T_COL", rule_id: str = "R_DEL",

@@ -65,7 +65,7 @@ def test_run_takes_str_paths_and_says_where_it_published(result: reconcile.RunRe
     assert result.out_dir == str(run_dir / "out")
     assert (Path(result.out_dir) / "findings.parquet").is_file()
     assert result.history == "recorded"
-    assert result.messages == 98 and result.verdict_counts["rejected"] == 6
+    assert result.messages == 107 and result.verdict_counts["rejected"] == 6
     assert result.as_of == AS_OF
 
 

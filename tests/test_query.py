@@ -554,14 +554,14 @@ def test_views_over_sample_data_recorded_on_three_nights(sample_history: Path) -
     # On 11-22 the drop of 11-23 is replayed a day early: its rules say they ran at 11-22
     # 22:00, after that as-of, so CLOCK_SKEW holds what is not blocked.
     assert [tuple(n.values()) for n in nights] == [
-        (dt.date(2026, 11, 22), 98, 2, 73, 17, 6),
-        (dt.date(2026, 11, 23), 98, 51, 23, 18, 6),  # sample_data/README.md
-        (D24, 98, 1, 72, 19, 6)]
-    # The 18 blocked on 11-23 (sample_data/README.md) are blocked again a day later;
+        (dt.date(2026, 11, 22), 107, 2, 80, 19, 6),
+        (dt.date(2026, 11, 23), 107, 55, 25, 21, 6),  # sample_data/README.md
+        (D24, 107, 1, 78, 22, 6)]
+    # The 21 blocked on 11-23 (sample_data/README.md) are blocked again a day later;
     # 邓超's payment posted at 23:10 on 11-22 was not yet known on the first night.
     repeated = select(sample_history, "SELECT borrower_id, nights "
                                       "FROM borrowers_repeatedly_blocked")
-    assert len(repeated) == 18
+    assert len(repeated) == 21
     assert {r["borrower_id"]: r["nights"] for r in repeated}["BR3100301"] == 2
     # On 11-24 the rules' 11-22 22:00 snapshot is 27.5 h old: past the 24 h limit. Only
     # row 98's rule, which says it ran at 11-23 03:00, is fresh then (22.5 h).

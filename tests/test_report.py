@@ -346,17 +346,22 @@ def test_sample_two_nights_report(sample: tuple[Path, list[dict[str, object]]]) 
     assert report.run.run_id == second["run_id"]
     # The hand-checked night (sample_data/README.md).
     assert {c.name: c.count for c in report.verdicts} == {
-        "send": 51, "hold": 23, "block": 18, "rejected": 6}
+        "send": 55, "hold": 25, "block": 21, "rejected": 6}
     assert {c.name: c.count for c in report.flags} == second["flags"]
     assert report.comparison is not None
     assert report.comparison.previous.run_id == first["run_id"]
     previous = {c.name: c.previous for c in report.comparison.changes if c.kind != "total"}
     assert previous == {**first["verdicts"], **first["flags"]}  # type: ignore[dict-item]
-    assert sum(s.messages for s in report.staleness) == 98 - 6
-    # The night's warnings come first (sample_data/README.md, row 97).
-    assert report.run.warnings[0].startswith("ledger rows naming no loan of loans: 1")
+    assert sum(s.messages for s in report.staleness) == 107 - 6
+    # The night's warnings come first (sample_data/README.md, rows 97 and 99-107).
+    assert report.run.warnings[0].startswith(
+        "ledger rows naming no loan of loans: 2 (payments 1, collection_pauses 1)")
     blocked = {e.message_id for e in report.examples_of("NOT_OVERDUE")}
     assert "SMS2026112300109" in blocked
+    paused = {e.message_id: e.evidence for e in report.examples_of("COLLECTION_PAUSED")}
+    assert paused["SMS2026112300397"] == [
+        "COLLECTION_PAUSED: collection paused: repayment_plan 2026-11-10..2026-12-31 "
+        "(recorded 2026-11-10 15:00:00+08)"]
 
 
 def test_sample_text_report_fits_80_columns(sample: tuple[Path, list[dict[str, object]]]) -> None:

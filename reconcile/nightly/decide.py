@@ -19,7 +19,7 @@ from reconcile.nightly.content import content_patterns
 from reconcile.nightly.inputs import InputFile, drop_relation
 from reconcile.nightly.staging import create_macros
 from reconcile.result import UnplacedMoney
-from reconcile.schema import CONTENT_FLAGS, FLAGS, TABLES, VERDICTS
+from reconcile.schema import COMPONENT_COLUMNS, CONTENT_FLAGS, FLAGS, TABLES, VERDICTS
 from reconcile.sqlfiles import load_checks, quote_literal, read_sql, truth_steps
 
 
@@ -42,8 +42,8 @@ def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
 # Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
 # that the checks, findings and writes have the memory (a staged CSV installments table
 # alone holds ~8 rows per message). A check that read one would fail on every run.
-TRUTH_ONLY_TABLES = ("installments", "payments", "loans", "known_loans", "unusable_loans",
-                     "loan_ledger", "loan_day_truth", "message_inputs")
+TRUTH_ONLY_TABLES = ("installments", "payments", "collection_pauses", "loans", "known_loans",
+                     "unusable_loans", "loan_ledger", "loan_day_truth", "message_inputs")
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,18 @@ def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str
             skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
     skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
     return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
+
+
+def partial_checks(inputs: dict[str, InputFile], skipped: dict[str, str]) -> dict[str, str]:
+    """Flags evaluated with part of their optional inputs absent, each with what that means,
+    for summary.json: a drop without amount components has no component to agree with."""
+    columns = {name for table in ("installments", "payments")
+               for name in inputs[table].columns}
+    if "CONTENT_MISMATCH" in skipped or columns & set(COMPONENT_COLUMNS):
+        return {}
+    return {"CONTENT_MISMATCH": (
+        "installments and payments give no amount components "
+        f"({', '.join(COMPONENT_COLUMNS)}): a text stating one is compared with 0.00")}
 
 
 def create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:

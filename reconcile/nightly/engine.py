@@ -24,6 +24,7 @@ from reconcile.history import store as history
 from reconcile.nightly import feeds, writer
 from reconcile.nightly.decide import (
     NightFacts,
+    partial_checks,
     prepare_session,
     reconcile_night,
     skipped_checks,
@@ -177,6 +178,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         started_at=local_isoformat(watch.started, settings.timezone),
         duration_seconds=0.0,
         skipped_checks=skipped,
+        partial_checks=partial_checks(inputs, skipped),
         unplaced_payments=night.money,
         previous_run=previous,
         warnings=night.warnings,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from reconcile.nightly.inputs import InputFile, raw_column_types
-from reconcile.schema import KIND_NOUN, LEDGER_TABLES, Column, Table
+from reconcile.schema import KIND_NOUN, LEDGER_TABLES, Column, NotBefore, RowRule, Table
 from reconcile.sqlfiles import quote_identifier, quote_literal, read_sql
 
 SQL_TYPE = {
@@ -66,6 +66,7 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
         for c in table.columns
     )
     problems = [_problem_expression(c, raw_types.get(c.name), timezone) for c in table.columns]
+    problems += [_rule_expression(rule, raw_types) for rule in table.row_rules]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
     join = _key_problem(con, table, source, parsed) if repeated_keys else ""
     if join:
@@ -155,7 +156,7 @@ def _problem_expression(column: Column, raw_type: str | None, timezone: str) -> 
     """
     value = f"p.{quote_identifier(column.name)}"
     raw = f"p.{quote_identifier(column.name + RAW)}"
-    blank = f"is_blank({raw})" if raw_type == "VARCHAR" else f"{raw} IS NULL"
+    blank = _blank_expression(column.name, raw_type)
     shown = f"quote_value(CAST({raw} AS VARCHAR), {_QUOTED_LENGTH})"
     cases = []
     if column.required:
@@ -184,6 +185,29 @@ def _problem_expression(column: Column, raw_type: str | None, timezone: str) -> 
             f"|| ' must be {words} {column.minimum}'"
         )
     return f"CASE {' '.join(cases)} END" if cases else "NULL"
+
+
+def _blank_expression(column_name: str, raw_type: str | None) -> str:
+    """Whether the input value of a column is empty (an absent column's always is)."""
+    raw = f"p.{quote_identifier(column_name + RAW)}"
+    return f"is_blank({raw})" if raw_type == "VARCHAR" else f"{raw} IS NULL"
+
+
+def _rule_expression(rule: RowRule, raw_types: dict[str, str]) -> str:
+    """A row rule's problem in words, or NULL; judged only once every value it reads has
+    parsed (a value that did not parse has its own problem already)."""
+    if isinstance(rule, NotBefore):
+        later, earlier = (f"p.{quote_identifier(c)}" for c in (rule.later, rule.earlier))
+        return f"CASE WHEN {later} < {earlier} THEN '{rule.later} is before {rule.earlier}' END"
+    parts = [f"p.{quote_identifier(c)}" for c in rule.parts]
+    total = f"p.{quote_identifier(rule.total)}"
+    given = " OR ".join(f"{part} IS NOT NULL" for part in parts)
+    parsed = " AND ".join(f"({part} IS NOT NULL OR {_blank_expression(c, raw_types.get(c))})"
+                          for part, c in zip(parts, rule.parts, strict=True))
+    added = " + ".join(f"coalesce(CAST({part} AS DECIMAL(38, 2)), 0)" for part in parts)
+    return (f"CASE WHEN ({given}) AND {parsed} AND {added} <> {total} "
+            f"THEN '{' + '.join(rule.parts)} is ' || CAST({added} AS VARCHAR) "
+            f"|| ', not {rule.total} ' || CAST({total} AS VARCHAR) END")
 
 
 def _wall_time_expression(column: Column, raw_type: str | None, raw: str) -> str | None:

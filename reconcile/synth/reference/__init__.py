@@ -8,12 +8,16 @@ contract's wording, one per flag. It is deliberately slow and plain: it is the o
     contract        the contract's facts, copied: flags, default policy, profiles, Settings
     text            text shapes of input cells and the checks every table's rows share
     messages        send_batch rows read as messages; the batch the checks compare
-    ledger          loans, installments, payments, templates, rules read as a ledger
-    truth           CONTRACT §2: overdue amount and days past due at send time
-    ledger_flags    CONTRACT §3 and the docs/inputs.md money checks
+    ledger          loans, installments, payments, collection_pauses, templates, rules
+                    read as a ledger (with the optional min_overdue_amount, amount
+                    components and payments' installment_no)
+    truth           CONTRACT §2: overdue amount, its components and days past due at
+                    send time
+    ledger_flags    CONTRACT §3, the docs/inputs.md money checks, COLLECTION_PAUSED
     contacts        send_history, borrowers, contact_flags; phone and name keys
     contact_flags   the contact-policy flags of docs/contact_checks.md
-    content         how a message text is read, and the content flags
+    content         how a message text is read (labelled amount components too), and the
+                    content flags
     findings        CONTRACT §4 and the whole run: verdicts, Finding, reference()
 
 Limit of the oracle itself: Python dates start at year 0001, so a date or timestamp in
@@ -28,6 +32,7 @@ from reconcile.synth.reference.content import (
     privacy_leaks,
     prohibited_terms_found,
     stated_amounts,
+    stated_components,
     stated_days,
     valid_resident_id,
 )
@@ -40,6 +45,7 @@ from reconcile.synth.reference.contract import (
     FLAGS,
     LOAN_STATUSES,
     NOT_SENT_STATUSES,
+    PAUSE_KINDS,
     PAYMENT_STATUSES,
     PROFILES,
     RULE_CATEGORIES,
@@ -69,6 +75,7 @@ __all__ = [
     "ID_WEIGHTS",
     "LOAN_STATUSES",
     "NOT_SENT_STATUSES",
+    "PAUSE_KINDS",
     "PAYMENT_STATUSES",
     "PROFILES",
     "RULE_CATEGORIES",
@@ -89,6 +96,7 @@ __all__ = [
     "prohibited_terms_found",
     "reference",
     "stated_amounts",
+    "stated_components",
     "stated_days",
     "trimmed_tables",
     "valid_resident_id",

@@ -1,4 +1,5 @@
-"""How a message text is read (terms, amounts, days, private data) and the content flags."""
+"""How a message text is read (terms, amounts, labelled amount components, days, private
+data) and the content flags."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from decimal import Decimal
 
 from reconcile.synth.reference.contract import Settings
-from reconcile.synth.reference.ledger import Template
+from reconcile.synth.reference.ledger import AMOUNT_LIMIT, COMPONENTS, Template
 from reconcile.synth.reference.truth import Truth
 
 # How texts are compared (docs/contact_checks.md).
@@ -100,6 +101,77 @@ def stated_amounts(text: str) -> list[Decimal]:
     return amounts
 
 
+# Spec §7: a LABELLED amount (本金 500元, interest: ¥12.50, late fee of $3). Written with
+# explicit ASCII classes, not Python's Unicode \s and \b, to read exactly as RE2 does: its
+# \s is [\t\n\f\r ] and its word boundaries are ASCII. Each component's labels sit in
+# its named group, longer alternatives first (leftmost-first, as RE2's alternation).
+_S = r"[\t\n\f\r ]"
+# RE2's (?i) folds a letter to its two ASCII cases and s also to ſ (U+017F), k to the
+# Kelvin sign (U+212A); Python's IGNORECASE folds i to İ and ı as well, so the case-blind
+# classes are spelt out here rather than left to Python.
+_RE2_EXTRA_FOLDS = {"s": "\u017f", "k": "\u212a"}
+_WORD_CHAR = "[0-9A-Za-z_]"  # RE2's \b is between an ASCII word character and another
+
+
+def _re2_caseless(phrase: str) -> str:
+    """A case-blind pattern of an English phrase, its spaces standing for ASCII white space."""
+    words = ["".join(f"[{c}{c.upper()}{_RE2_EXTRA_FOLDS.get(c, '')}]" for c in word)
+             for word in phrase.split(" ")]
+    return f"{_S}+".join(words)
+
+
+def _at_word_start(label: str) -> str:
+    """An English label after RE2's \\b: its first letter in an ASCII case where no ASCII
+    word character precedes it; in its other fold (ſ, not a word character itself) only
+    where one does, as \\b then demands."""
+    first = label[0]
+    start = f"(?<!{_WORD_CHAR})[{first}{first.upper()}]"
+    if first in _RE2_EXTRA_FOLDS:
+        start = f"(?:{start}|(?<={_WORD_CHAR}){_RE2_EXTRA_FOLDS[first]})"
+    return start + _re2_caseless(label[1:])
+
+
+def _english(*labels: str) -> str:
+    return "(?:" + "|".join(_at_word_start(label) for label in labels) + ")"
+
+
+LABELLED_AMOUNT = re.compile(
+    "(?:"
+    f"(?P<principal>本金|{_english('principal')})"
+    f"|(?P<interest>利息|{_english('interest')})"
+    f"|(?P<fee>服务费|{_english('service fee')})"
+    f"|(?P<penalty>罚息|违约金|滞纳金|{_english('penalty interest', 'penalty', 'late fee')})"
+    ")"
+    f"{_S}*(?:[:：]{_S}*)?(?:{_re2_caseless('of')}{_S}+|为{_S}*|是{_S}*)?"  # the gap
+    rf"(?:(?:¥|￥|RMB|CNY|\$){_S}*)?"  # the currency
+    "(?P<number>[0-9]+(?:[.,][0-9]+)*)"  # the whole number run (greedy)
+    f"(?:{_S}*元)?"
+)
+PERCENT_SIGNS = ("%", "％")
+
+
+def stated_components(text: str) -> list[tuple[str, Decimal | None]]:
+    """(component, value) of every labelled amount the text states; value None when the
+    number is too large to be an amount (>= 10^16: it mismatches, as a plain one does). A
+    labelled number that is not of amount shape, or is a percentage, states nothing."""
+    found: list[tuple[str, Decimal | None]] = []
+    for match in LABELLED_AMOUNT.finditer(text):
+        number = match.group("number")
+        percentage = text.startswith(PERCENT_SIGNS, match.end("number"))
+        if percentage or not AMOUNT_SHAPE.fullmatch(number):
+            continue
+        component = next(c for c in COMPONENTS if match.group(c) is not None)
+        value = Decimal(number.replace(",", ""))
+        found.append((component, value if value < AMOUNT_LIMIT else None))
+    return found
+
+
+def without_labelled_amounts(text: str) -> str:
+    """Spec §7: every labelled match (stating an amount or not) replaced by "|", so that
+    the plain-amount reader never reads a labelled number again."""
+    return LABELLED_AMOUNT.sub("|", text)
+
+
 def stated_days(text: str) -> list[int]:
     return [int(match.group(1)) for pattern in DAYS_PATTERNS
             for match in pattern.finditer(text)]
@@ -147,17 +219,28 @@ def privacy_leaks(text: str) -> list[str]:
     return found
 
 
+def amount_mismatches(stated: Decimal | None, true: Decimal, settings: Settings) -> bool:
+    """A stated amount differs by more than amount_tolerance, or is too large to be an
+    amount at all (the engine reads it as NULL, which mismatches)."""
+    return (stated is None or stated >= AMOUNT_LIMIT
+            or abs(stated - true) > settings.amount_tolerance)
+
+
 def content_mismatch(text: str, t: Truth | None, template: Template | None,
                      settings: Settings) -> bool:
-    """Stated days overdue are read in every text; stated amounts only in collection and
-    escalation texts (a reminder states the coming bill, not an overdue amount)."""
+    """Stated days overdue are read in every text; stated amounts and labelled components
+    only in collection and escalation texts (a reminder states the coming bill, not an
+    overdue amount)."""
     if t is None:
         return False
-    reads_amounts = template is not None and template[0] in ("collection", "escalation")
-    return (any(abs(a - t.overdue_amount) > settings.amount_tolerance
-                for a in (stated_amounts(text) if reads_amounts else []))
-            or any(abs(n - t.days_past_due) > settings.dpd_tolerance
-                   for n in stated_days(text)))
+    if any(abs(n - t.days_past_due) > settings.dpd_tolerance for n in stated_days(text)):
+        return True
+    if template is None or template[0] not in ("collection", "escalation"):
+        return False
+    plain = stated_amounts(without_labelled_amounts(text))
+    return (any(amount_mismatches(a, t.overdue_amount, settings) for a in plain)
+            or any(amount_mismatches(v, t.overdue_components[c], settings)
+                   for c, v in stated_components(text)))
 
 
 def missing_opt_out(text: str, settings: Settings) -> bool:

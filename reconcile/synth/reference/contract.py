@@ -18,6 +18,8 @@ FLAGS = (
     "BORROWER_MISMATCH",
     "UNKNOWN_TEMPLATE",
     "LEDGER_INVALID",
+    # Spec §2 (collection_pauses): a collection text sent inside a pause the ledger records.
+    "COLLECTION_PAUSED",
     # docs/inputs.md: a rule that claims to have run after T; money no loan can take.
     "CLOCK_SKEW",
     "UNPLACED_PAYMENT",
@@ -48,6 +50,7 @@ DEFAULT_POLICY = {
     "PAYMENT_PENDING": "hold",
     "UNKNOWN_TEMPLATE": "hold",
     "LEDGER_INVALID": "hold",
+    "COLLECTION_PAUSED": "block",
     "CLOCK_SKEW": "hold",
     "UNPLACED_PAYMENT": "hold",
     # docs/contact_checks.md, "default verdict".
@@ -69,6 +72,9 @@ TEMPLATE_KINDS = {"reminder", "collection", "escalation"}
 LOAN_STATUSES = {"active", "closed"}
 PAYMENT_STATUSES = {"settled", "pending", "reversed", "failed"}
 RULE_CATEGORIES = {"delinquency", "risk_control", "reminder"}
+# The kinds of a collection_pauses row (a period in which the lender stops collecting).
+PAUSE_KINDS = ("collection_stop", "collection_delay", "hardship_relief", "payment_holiday",
+               "repayment_plan")
 CONTACT_FLAG_KINDS = ("opted_out", "dispute_open", "cease_contact", "deceased", "bankruptcy",
                       "complaint_open")
 # The statuses of a send_history row that was never delivered: it does not count.

@@ -27,6 +27,7 @@ from reconcile.synth.reference.contract import FLAGS, SEVERITY, Settings
 from reconcile.synth.reference.ledger import Ledger, read_ledger
 from reconcile.synth.reference.ledger_flags import (
     borrower_mismatch,
+    collection_paused,
     ledger_invalid,
     not_overdue,
     payment_pending,
@@ -69,11 +70,14 @@ def evaluate(m: Message, row: int, ledger: Ledger, contacts: Contacts, batch: Ba
     holds["PRE_DUE_TARGETING"] = pre_due_targeting(m, holds["NOT_OVERDUE"], ledger)
     holds["STALE_DATA"] = stale_data(m, ledger, as_of, settings)
     holds["RULE_MISMATCH"] = rule_mismatch(m, t, template, settings)
-    holds["PAYMENT_PENDING"] = payment_pending(t, settings)
+    holds["PAYMENT_PENDING"] = payment_pending(t)
     holds["UNKNOWN_LOAN"] = unknown_loan(m, ledger)
     holds["BORROWER_MISMATCH"] = borrower_mismatch(m, ledger)
     holds["UNKNOWN_TEMPLATE"] = unknown_template(m, ledger)
     holds["LEDGER_INVALID"] = ledger_invalid(m, ledger)
+    # Not evaluated (False) when the drop has no collection_pauses table.
+    holds["COLLECTION_PAUSED"] = (ledger.pauses is not None and collection_paused(
+        m, template, ledger.pauses.get(m.loan_id, []), as_of, settings))
     holds["CLOCK_SKEW"] = m.rule_evaluated_at > as_of
     holds["UNPLACED_PAYMENT"] = (settings.whole_drop
                                  and unplaced_payment(m, t, ledger, as_of, settings))

@@ -1,13 +1,15 @@
-"""The ledger flags: CONTRACT §3 and the docs/inputs.md money checks, one function per flag."""
+"""The ledger flags: CONTRACT §3, the docs/inputs.md money checks and COLLECTION_PAUSED
+(collection_pauses, spec §1-3), one function per flag."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from reconcile.synth.reference.contract import Settings
-from reconcile.synth.reference.ledger import Ledger, Template
+from reconcile.synth.reference.ledger import Ledger, Pause, Template
 from reconcile.synth.reference.messages import Message
 from reconcile.synth.reference.truth import Truth
 
@@ -37,6 +39,8 @@ def stale_data(m: Message, ledger: Ledger, as_of: datetime, settings: Settings) 
     changes = [p.posted_at for p in ledger.payments.get(m.loan_id, [])]
     changes += [i.updated_at for i in ledger.installments.get(m.loan_id, [])
                 if i.updated_at is not None]
+    # Spec §3: a pause period recorded (or changed) after the rule ran.
+    changes += [p.recorded_at for p in (ledger.pauses or {}).get(m.loan_id, [])]
     return any(r < changed <= as_of for changed in changes)
 
 
@@ -59,9 +63,10 @@ def rule_mismatch(m: Message, t: Truth | None, template: Template | None,
     return False
 
 
-def payment_pending(t: Truth | None, settings: Settings) -> bool:
+def payment_pending(t: Truth | None) -> bool:
+    # The loan's own min_overdue_amount when it has one (spec §5), carried by the truth.
     return (t is not None and t.is_overdue
-            and t.overdue_if_pending_settles < settings.min_overdue_amount)
+            and t.overdue_if_pending_settles < t.min_overdue_amount)
 
 
 def unknown_loan(m: Message, ledger: Ledger) -> bool:
@@ -79,6 +84,23 @@ def unknown_template(m: Message, ledger: Ledger) -> bool:
 
 def ledger_invalid(m: Message, ledger: Ledger) -> bool:
     return m.loan_id in ledger.invalid_loans
+
+
+def pause_active(pause: Pause, d_s: date, as_of: datetime) -> bool:
+    """Spec §1: known at T (recorded_at <= T) and d(s) within the period, both ends
+    inclusive; a period without paused_until has no end."""
+    return (pause.recorded_at <= as_of and pause.paused_from <= d_s
+            and (pause.paused_until is None or d_s <= pause.paused_until))
+
+
+def collection_paused(m: Message, template: Template | None, pauses: list[Pause],
+                      as_of: datetime, settings: Settings) -> bool:
+    """Spec §2: a collection or escalation text while an active period of its loan exists.
+    pauses are the loan's usable rows: nothing else about the loan or its ledger matters."""
+    if template is None or template[0] not in ("collection", "escalation"):
+        return False  # reminders are never paused
+    d_s = m.scheduled_at.astimezone(ZoneInfo(settings.timezone)).date()
+    return any(pause_active(pause, d_s, as_of) for pause in pauses)
 
 
 def loan_match_key(loan_id: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,7 @@ TRIMMED_COLUMNS = {
     "send_history": ("message_id", "borrower_id", "loan_id", "phone", "template_id"),
     "borrowers": ("borrower_id", "phone"),
     "contact_flags": ("borrower_id", "flag"),
+    "collection_pauses": ("loan_id", "kind"),
 }
 
 
@@ -115,6 +117,13 @@ def parse_timestamp(value: str, tz: ZoneInfo) -> datetime | None:
 
 def required(row: dict[str, Any], names: tuple[str, ...]) -> list[str]:
     return [f"{name} is empty" for name in names if is_empty(row.get(name))]
+
+
+def unknown_code(row: dict[str, Any], name: str, allowed: Collection[str]) -> list[str]:
+    """The problem of a code column (a status, kind, category) given outside its list."""
+    if is_empty(row.get(name)) or row[name] in allowed:
+        return []
+    return [f"unknown {name}"]
 
 
 def typed(row: dict[str, Any], name: str, parse: Any, noun: str) -> tuple[Any, list[str]]:

@@ -1,4 +1,5 @@
-"""CONTRACT §2: a loan's overdue amount and days past due at a message's send time."""
+"""CONTRACT §2: a loan's overdue amount and days past due at a message's send time, with the
+loan's own min_overdue_amount (spec §5) and the overdue amount components (spec §6)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from reconcile.synth.reference.contract import Settings
-from reconcile.synth.reference.ledger import Installment, Loan, Payment
+from reconcile.synth.reference.ledger import COMPONENTS, Installment, Loan, Payment
 
 # CONTRACT §2: the truth for one message on a loan whose ledger is usable.
 
@@ -19,6 +20,27 @@ class Truth:
     is_overdue: bool
     days_past_due: int
     overdue_if_pending_settles: Decimal
+    # The min_overdue_amount this loan is judged with (its own, else the setting):
+    # PAYMENT_PENDING compares overdue_if_pending_settles with it.
+    min_overdue_amount: Decimal
+    # overdue_c for c in principal, interest, fee, penalty (spec §6).
+    overdue_components: dict[str, Decimal]
+
+
+def effective_min_overdue_amount(loan: Loan, settings: Settings) -> Decimal:
+    """Spec §5: the loan's own min_overdue_amount replaces the setting when given."""
+    if loan.min_overdue_amount is not None:
+        return loan.min_overdue_amount
+    return settings.min_overdue_amount
+
+
+def overdue_components(past_due: list[Installment], settled: list[Payment]
+                       ) -> dict[str, Decimal]:
+    """Spec §6: per component, what the past-due installments are due less what the settled
+    payments known at T paid, floored at 0 (empty cells count 0)."""
+    return {c: max(Decimal(0), sum((i.due_of(c) for i in past_due), Decimal(0))
+                   - sum((p.paid_of(c) for p in settled), Decimal(0)))
+            for c in COMPONENTS}
 
 
 def truth(loan: Loan, installments: list[Installment], payments: list[Payment],
@@ -26,9 +48,10 @@ def truth(loan: Loan, installments: list[Installment], payments: list[Payment],
     tz = ZoneInfo(settings.timezone)
     d_s = s.astimezone(tz).date()  # d(s): the local calendar date of s
     g = loan.grace_days if loan.grace_days is not None else settings.grace_days
+    minimum = effective_min_overdue_amount(loan, settings)
     # P = sum of amount of the loan's payments with status settled and posted_at <= T.
-    paid = sum((p.amount for p in payments if p.status == "settled" and p.posted_at <= as_of),
-               Decimal(0))
+    settled = [p for p in payments if p.status == "settled" and p.posted_at <= as_of]
+    paid = sum((p.amount for p in settled), Decimal(0))
     pending = sum((p.amount for p in payments if p.status == "pending" and p.posted_at <= as_of),
                   Decimal(0))
     # Installments are ordered by (due_date, installment_no); C_k is cumulative amount_due.
@@ -43,11 +66,11 @@ def truth(loan: Loan, installments: list[Installment], payments: list[Payment],
     past_due = [k for k, item in enumerate(ordered) if (d_s - item.due_date).days > g]
     c_last = cumulative[past_due[-1]] if past_due else Decimal(0)
     overdue_amount = max(Decimal(0), c_last - paid)
-    is_overdue = overdue_amount >= settings.min_overdue_amount and loan.status != "closed"
+    is_overdue = overdue_amount >= minimum and loan.status != "closed"
     days = 0
     if is_overdue:
-        k_star = next(k for k in range(len(ordered))
-                      if cumulative[k] - paid >= settings.min_overdue_amount)
+        k_star = next(k for k in range(len(ordered)) if cumulative[k] - paid >= minimum)
         days = (d_s - ordered[k_star].due_date).days
     return Truth(overdue_amount, is_overdue, days,
-                 max(Decimal(0), c_last - paid - pending))
+                 max(Decimal(0), c_last - paid - pending), minimum,
+                 overdue_components([ordered[k] for k in past_due], settled))

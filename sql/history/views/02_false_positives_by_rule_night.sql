@@ -40,6 +40,7 @@ SELECT
     count(*) FILTER (WHERE list_contains(f.flags, 'BORROWER_MISMATCH')) AS borrower_mismatch,
     count(*) FILTER (WHERE list_contains(f.flags, 'UNKNOWN_TEMPLATE')) AS unknown_template,
     count(*) FILTER (WHERE list_contains(f.flags, 'LEDGER_INVALID')) AS ledger_invalid,
+    count(*) FILTER (WHERE list_contains(f.flags, 'COLLECTION_PAUSED')) AS collection_paused,
     count(*) FILTER (WHERE list_contains(f.flags, 'CLOCK_SKEW')) AS clock_skew,
     count(*) FILTER (WHERE list_contains(f.flags, 'STALE_FEED')) AS stale_feed,
     count(*) FILTER (WHERE list_contains(f.flags, 'INCOMPLETE_FEED')) AS incomplete_feed,

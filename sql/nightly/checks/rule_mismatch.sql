@@ -13,6 +13,7 @@ WITH compared AS (
         c.template_id,
         c.min_dpd,
         c.max_dpd,
+        c.payment_allocation,
         abs(c.claimed_overdue_amount - c.overdue_amount) > p.amount_tolerance AS amount_off,
         abs(c.claimed_days_past_due - c.days_past_due) > p.dpd_tolerance AS days_off,
         c.template_usable
@@ -32,7 +33,10 @@ SELECT
         CASE WHEN out_of_range THEN format(
             'template {} is for {}..{} days past due vs ledger {}', template_id,
             coalesce(CAST(min_dpd AS VARCHAR), ''), coalesce(CAST(max_dpd AS VARCHAR), ''),
-            days_past_due) END
+            days_past_due) END,
+        -- A rule that follows the payments' named installments counts otherwise: say so.
+        CASE WHEN coalesce(amount_off, false) OR coalesce(days_off, false)
+             THEN format('ledger counted oldest first; {}', payment_allocation) END
     ) AS detail
 FROM compared
 WHERE coalesce(amount_off, false) OR coalesce(days_off, false) OR coalesce(out_of_range, false)

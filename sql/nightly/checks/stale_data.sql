@@ -1,7 +1,8 @@
 -- flag: STALE_DATA
 -- definition: the loan has a payment (any status) with rule_evaluated_at < posted_at ≤ T,
 --   or an installment with rule_evaluated_at < updated_at ≤ T, or
---   T − rule_evaluated_at > `max_rule_age_hours` (default 24).
+--   T − rule_evaluated_at > `max_rule_age_hours` (default 24); or (docs/inputs.md) a
+--   collection pause with rule_evaluated_at < recorded_at ≤ T.
 -- last_*_change_at are the latest changes known at T (loan_ledger), so "some row changed
 -- after the rule ran" is "the latest change is after the rule ran". The ledger clauses
 -- need a usable ledger; the rule-age clause needs nothing else.
@@ -14,6 +15,9 @@ SELECT
         CASE WHEN c.last_installment_change_at > c.rule_evaluated_at THEN format(
             'installment {} updated {} after the rule ran at {}',
             c.last_installment_no, c.last_installment_change_at, c.rule_evaluated_at) END,
+        CASE WHEN c.last_pause_change_at > c.rule_evaluated_at THEN format(
+            'collection pause {} recorded {} after the rule ran at {}',
+            c.last_pause, c.last_pause_change_at, c.rule_evaluated_at) END,
         CASE WHEN c.rule_age_us > p.max_rule_age_us THEN format(
             'rule data is {} h old (limit {} h)', c.rule_age_hours, p.max_rule_age_hours) END
     ) AS detail
@@ -21,5 +25,6 @@ FROM message_context AS c
 CROSS JOIN run_params AS p
 WHERE (c.ledger_problem IS NULL
        AND (c.last_payment_change_at > c.rule_evaluated_at
-            OR c.last_installment_change_at > c.rule_evaluated_at))
+            OR c.last_installment_change_at > c.rule_evaluated_at
+            OR c.last_pause_change_at > c.rule_evaluated_at))
    OR c.rule_age_us > p.max_rule_age_us

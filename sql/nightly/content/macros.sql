@@ -43,6 +43,44 @@ CREATE OR REPLACE MACRO stated_amounts(txt) AS
         lambda found: regexp_extract(
             found, '(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?'));
 
+-- An amount component a text states with its label (docs/contact_checks.md): 本金 3,000.00元,
+-- 罚息：45.60 元, principal of ¥3,000.00, a late fee of 10.00. The label, a gap (a colon,
+-- "of", 为 or 是), maybe a currency, then a whole run of digits; 元 or a percent sign
+-- after it is taken in, so that a rate ("interest 5%") can be told from an amount.
+-- English labels start a word; "penalty interest" is read before "penalty" and "interest".
+CREATE OR REPLACE MACRO labelled_amount_pattern() AS
+    '(?:本金|利息|服务费|罚息|违约金|滞纳金'
+    || '|\b(?i:penalty\s+interest|penalty|late\s+fee|service\s+fee|principal|interest))'
+    || '\s*(?:[:：]\s*)?(?:(?i:of)\s+|为\s*|是\s*)?(?:(?:¥|￥|RMB|CNY|\$)\s*)?'
+    || '[0-9]+(?:[.,][0-9]+)*(?:\s*元|[%％])?';
+
+-- The component a labelled match names: principal, interest, fee or penalty.
+CREATE OR REPLACE MACRO component_of_label(found) AS
+    CASE
+        WHEN regexp_matches(found, '^(?:本金|(?i:principal))') THEN 'principal'
+        WHEN regexp_matches(found, '^(?:利息|(?i:interest))') THEN 'interest'
+        WHEN regexp_matches(found, '^(?:服务费|(?i:service))') THEN 'fee'
+        ELSE 'penalty'
+    END;
+
+-- The labelled amounts a text states, as (component, amount as written): a run that is no
+-- amount (1234.567) or is a rate (5%) states nothing.
+CREATE OR REPLACE MACRO stated_components(txt) AS
+    list_transform(
+        list_filter(
+            regexp_extract_all(txt, labelled_amount_pattern()),
+            lambda found: NOT regexp_matches(found, '[%％]$')
+                AND regexp_full_match(
+                    regexp_extract(found, '[0-9]+(?:[.,][0-9]+)*'),
+                    '(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?')),
+        lambda found: {'component': component_of_label(found),
+                       'amount': regexp_extract(found, '[0-9]+(?:[.,][0-9]+)*')});
+
+-- The text with every labelled amount taken out, so that stated_amounts reads only the
+-- unlabelled ones (an amount is a component or the overdue amount, never both).
+CREATE OR REPLACE MACRO without_components(txt) AS
+    regexp_replace(txt, labelled_amount_pattern(), '|', 'g');
+
 -- Days overdue a text states: 逾期5天 / 逾期5日 / 5 days overdue / 5 days past due /
 -- overdue by (or for) 5 days. One scan, then the number of each match.
 CREATE OR REPLACE MACRO stated_days_overdue(txt) AS

@@ -1,11 +1,13 @@
 -- message_inputs: every readable message (rejected rows excluded) with what the ledger,
 -- templates and rules say about it, and its recipient and text (for contact_context).
 -- d(s), the local calendar date of scheduled_at in the configured timezone, is send_date;
--- g is the loan's grace_days, else the configured one.
+-- g is the loan's grace_days, else the configured one; likewise the loan's own
+-- min_overdue_amount, else the configured one (docs/inputs.md).
 CREATE OR REPLACE TABLE message_inputs AS
 -- known_loans (staging): every loan_id that `loans` names, usable or not.
 WITH usable_loans AS (
-    SELECT loan_id, borrower_id, status, grace_days FROM loans WHERE problem IS NULL
+    SELECT loan_id, borrower_id, status, grace_days, min_overdue_amount
+    FROM loans WHERE problem IS NULL
 ),
 template_problems AS (
     SELECT template_id,
@@ -40,6 +42,8 @@ SELECT
     l.borrower_id AS loan_borrower_id,
     l.status AS loan_status,
     CAST(coalesce(l.grace_days, p.grace_days) AS INTEGER) AS grace_days,
+    coalesce(l.min_overdue_amount, p.min_overdue_amount) AS min_overdue_amount,
+    l.min_overdue_amount IS NOT NULL AS loan_sets_min_overdue,
     u.reason AS ledger_problem,
     l.loan_id IS NOT NULL AND u.reason IS NULL AS truth_known,
     t.template_id IS NOT NULL AS template_usable,

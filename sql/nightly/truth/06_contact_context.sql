@@ -18,5 +18,9 @@ SELECT
     coalesce(c.is_collection_wording, false) AS is_collection_wording,
     c.truth_known,
     c.overdue_amount,
-    c.days_past_due
+    c.days_past_due,
+    c.principal_overdue,
+    c.interest_overdue,
+    c.fee_overdue,
+    c.penalty_overdue
 FROM message_context AS c;
