@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -73,7 +74,7 @@ def test_ids_and_text_look_like_a_lenders_export(csv_drop: tuple[Path, GenerateR
     stating = [m for m in batch if m["template_id"] == "TPL_COL_M1"
                and m["claimed_overdue_amount"].replace(".", "").isdigit()
                and m["claimed_days_past_due"]]
-    message = stating[0]
+    message = next(m for m in stating if "应还金额" in m["message_text"])  # the usual wording
     assert message["message_id"].startswith("SMS20261123")
     assert message["loan_id"].startswith("LN") and message["borrower_id"].startswith("BR")
     assert message["message_text"].startswith("【XX消费金融】" + message["borrower_name"])
@@ -124,11 +125,128 @@ def test_different_seeds_differ(tmp_path: Path) -> None:
 def test_rates_of_zero_give_an_all_send_drop(tmp_path: Path) -> None:
     result = generate(tmp_path / "clean", 2000, 5, rates=Rates.zero())
     assert result.verdicts == {"send": 2000, "hold": 0, "block": 0, "rejected": 0}
+    # No case gave collection_pauses a row: no file, as a lender with none sends none (an
+    # empty file would be a failed export, INCOMPLETE_FEED).
+    assert result.rows["collection_pauses"] == 0
+    assert not (tmp_path / "clean" / "collection_pauses.csv").exists()
+    assert (tmp_path / "clean" / "contact_flags.csv").exists()
 
 
 def test_one_failure_mode_at_rate_1(tmp_path: Path) -> None:
     result = generate(tmp_path / "pending", 200, 5, rates=replace(Rates.zero(), pending=1.0))
     assert result.verdicts["hold"] == 200 and result.flags["PAYMENT_PENDING"] == 200
+
+
+def _mode_drop(tmp_path: Path, mode: str, messages: int = 300) -> dict[str, list[dict[str, str]]]:
+    """A drop where every case has failure mode `mode`: its tables and labels, as text."""
+    generate(tmp_path / mode, messages, 14, rates=replace(Rates.zero(), **{mode: 1.0}))
+    names = (*TABLE_NAMES, "labels")
+    files = {name: tmp_path / mode / f"{name}.csv" for name in names}
+    return {name: read_csv_rows(path) if path.exists() else [] for name, path in files.items()}
+
+
+# Each new failure mode at rate 1: the flag sets its cases (and near misses, "") lead to, as
+# the oracle labels them.
+MODE_FLAGS = {
+    "paused": {"COLLECTION_PAUSED", "STALE_DATA;COLLECTION_PAUSED",
+               "UNKNOWN_LOAN;COLLECTION_PAUSED", "STALE_DATA", ""},
+    "own_tolerance": {"NOT_OVERDUE;RULE_MISMATCH;CONTENT_MISMATCH", "PAYMENT_PENDING",
+                      "RULE_MISMATCH;CONTENT_MISMATCH", ""},
+    "allocated": {"RULE_MISMATCH;CONTENT_MISMATCH", "NOT_OVERDUE;RULE_MISMATCH;CONTENT_MISMATCH",
+                  ""},
+    "components": {"CONTENT_MISMATCH", ""},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODE_FLAGS))
+def test_each_new_failure_mode_leads_to_its_flags_and_near_misses(tmp_path: Path,
+                                                                  mode: str) -> None:
+    tables = _mode_drop(tmp_path, mode)
+    found = {row["flags"] for row in tables["labels"]}
+    assert found >= MODE_FLAGS[mode], found
+
+
+def test_paused_writes_periods_of_every_kind_around_the_send_day(tmp_path: Path) -> None:
+    from reconcile.schema import PAUSE_KINDS
+
+    pauses = _mode_drop(tmp_path, "paused")["collection_pauses"]
+    assert {row["kind"] for row in pauses} == set(PAUSE_KINDS)
+    assert any(row["paused_until"] == "" for row in pauses)  # open-ended
+    assert all(row["paused_until"] == "" or row["paused_until"] >= row["paused_from"]
+               for row in pauses)
+    dates = {row["paused_until"] for row in pauses} | {row["paused_from"] for row in pauses}
+    assert {"2026-11-22", "2026-11-23", "2026-11-24"} <= dates  # the day before, of, after
+
+
+def test_own_tolerance_sets_min_overdue_amount_on_its_loans_only(
+        tmp_path: Path, csv_drop: tuple[Path, GenerateResult]) -> None:
+    tables = _mode_drop(tmp_path, "own_tolerance")
+    messaged = {row["loan_id"] for row in tables["send_batch"]}
+    own = {row["loan_id"]: row["min_overdue_amount"] for row in tables["loans"]}
+    assert all(float(own[loan_id]) >= 0.01 for loan_id in messaged)
+    default = read_csv_rows(csv_drop[0] / "loans.csv")
+    assert 0 < sum(row["min_overdue_amount"] != "" for row in default) < 0.05 * len(default)
+
+
+def test_components_texts_state_labelled_amounts(tmp_path: Path) -> None:
+    texts = [row["message_text"] for row in _mode_drop(tmp_path, "components")["send_batch"]]
+    assert any("本金" in text for text in texts) and any("principal" in text for text in texts)
+    assert any("%" in text or "％" in text for text in texts)  # a rate: states no amount
+
+
+def test_allocated_names_a_later_installment_while_the_loan_is_overdue(tmp_path: Path) -> None:
+    tables = _mode_drop(tmp_path, "allocated")
+    due = {(row["loan_id"], row["installment_no"]): row["due_date"]
+           for row in tables["installments"]}
+    messaged = {row["loan_id"] for row in tables["send_batch"]}  # overdue when the rule ran
+    ahead = {row["loan_id"] for row in tables["payments"] if row["installment_no"]
+             and due[(row["loan_id"], row["installment_no"])] > "2026-11-24"}
+    assert len(ahead & messaged) > 0.3 * len(messaged)
+
+
+def _parts(row: dict[str, str], suffix: str) -> list[str]:
+    return [row[f"{c}_{suffix}"] for c in ("principal", "interest", "fee", "penalty")]
+
+
+def _adds_up(row: dict[str, str], total: str, suffix: str) -> bool:
+    """The row gives no component, or they add up to its (given) total exactly."""
+    return not any(_parts(row, suffix)) or (row[total] != "" and sum(
+        Decimal(v or 0) for v in _parts(row, suffix)) == Decimal(row[total]))
+
+
+def test_components_add_up_and_some_payments_name_their_installment(tmp_path: Path) -> None:
+    """Without malformed ledger rows, every row that gives components adds up exactly."""
+    generate(tmp_path / "d", 1000, 3, rates=replace(Rates(), ledger_invalid=0.0))
+    installments = read_csv_rows(tmp_path / "d" / "installments.csv")
+    payments = read_csv_rows(tmp_path / "d" / "payments.csv")
+
+    itemised = [row for row in installments if any(_parts(row, "due"))]
+    assert 0.3 < len(itemised) / len(installments) < 0.7
+    assert all(_adds_up(row, "amount_due", "due") for row in itemised)
+    assert any(Decimal(row["penalty_due"] or 0) > 0 for row in itemised)
+    assert any(Decimal(row["fee_due"] or 0) > 0 for row in itemised)
+    allocated = [row for row in payments if any(_parts(row, "paid"))]
+    assert allocated and all(row["status"] == "settled" for row in allocated)
+    assert all(_adds_up(row, "amount", "paid") for row in allocated)
+    assert 0.1 < sum(row["installment_no"] != "" for row in payments) / len(payments) < 0.5
+    labels = read_csv_rows(tmp_path / "d" / LABELS_FILE)
+    assert not any("LEDGER_INVALID" in row["flags"] for row in labels)
+
+
+def test_malformed_ledgers_include_the_optional_inputs(tmp_path: Path) -> None:
+    tables = _mode_drop(tmp_path, "ledger_invalid", 400)
+    assert all("LEDGER_INVALID" in row["flags"] for row in tables["labels"])
+    assert any("COLLECTION_PAUSED" in row["flags"] for row in tables["labels"])
+    pauses = tables["collection_pauses"]
+    assert any(row["paused_until"] and row["paused_until"] < row["paused_from"]
+               for row in pauses)
+    assert any(row["kind"] not in ("collection_stop", "collection_delay", "hardship_relief",
+                                   "payment_holiday", "repayment_plan") for row in pauses)
+    assert any(row["min_overdue_amount"] in ("0.00", "0", "-5.00") for row in tables["loans"])
+    assert any(row["installment_no"] and not row["installment_no"].isdigit()
+               for row in tables["payments"])
+    assert any(not _adds_up(row, "amount_due", "due") for row in tables["installments"])
+    assert any(not _adds_up(row, "amount", "paid") for row in tables["payments"])
 
 
 def test_csv_and_parquet_of_one_seed_give_the_same_findings(
@@ -151,7 +269,8 @@ def test_csv_and_parquet_of_one_seed_give_the_same_findings(
 
 
 def test_parquet_columns_are_typed_where_no_malformed_value_is_injected(tmp_path: Path) -> None:
-    generate(tmp_path / "pq", 60, 3, file_format="parquet", timestamp_style="utc")
+    generate(tmp_path / "pq", 60, 3, file_format="parquet", timestamp_style="utc",
+             rates=replace(Rates(), paused=0.3))
     generate(tmp_path / "clean", 60, 3, file_format="parquet", timestamp_style="naive",
              rates=Rates.zero())
 
@@ -170,6 +289,13 @@ def test_parquet_columns_are_typed_where_no_malformed_value_is_injected(tmp_path
     assert types("clean", "installments")["due_date"] == "DATE"
     assert types("clean", "loans")["grace_days"] == "INTEGER"
     assert types("clean", "send_batch")["scheduled_at"] == "TIMESTAMP"  # naive = local
+    assert installments["penalty_due"] == "DECIMAL(18,2)"
+    assert types("pq", "loans")["min_overdue_amount"] == "DECIMAL(18,2)"
+    assert types("pq", "payments")["installment_no"] == "VARCHAR"  # "第2期" is injected
+    assert types("clean", "payments")["installment_no"] == "INTEGER"
+    pauses = types("pq", "collection_pauses")
+    assert pauses["paused_until"] == "DATE" and pauses["paused_from"] == "VARCHAR"
+    assert pauses["recorded_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
 def test_timestamp_styles_write_the_same_instants(tmp_path: Path) -> None:
@@ -210,7 +336,7 @@ def test_rates_from_name_value_items() -> None:
     (["paid"], "expected NAME=R"),
     (["paid=x"], "not a number"),
     (["paid=1.5"], "between 0 and 1"),
-    (["all=0.1"], "add up to 2.7"),
+    (["all=0.1"], "add up to 3.1"),
 ])
 def test_bad_rates_are_refused(items: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -240,10 +366,11 @@ def test_an_earlier_drop_is_replaced_anything_else_is_refused(tmp_path: Path) ->
 
 
 def test_labels_are_the_references_answers_on_the_rows_written(tmp_path: Path) -> None:
-    """labels.csv is reference() on the files as written (all at once, not by chunk)."""
+    """labels.csv is reference() on the files as written (all at once, not by chunk), with
+    the settings of the labels (no flag that judges the whole drop)."""
     from datetime import datetime
 
-    from reconcile.synth.reference import reference
+    from reconcile.synth.reference import Settings, reference
 
     result = generate(tmp_path / "d", 400, 12, timestamp_style="mixed", chunk_loans=13,
                       workers=0)
@@ -252,7 +379,7 @@ def test_labels_are_the_references_answers_on_the_rows_written(tmp_path: Path) -
         with (tmp_path / "d" / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
             tables[name] = [{k: (v if v != "" else None) for k, v in row.items()}
                             for row in csv.DictReader(handle)]
-    found = reference(tables, datetime.fromisoformat(result.as_of))
+    found = reference(tables, datetime.fromisoformat(result.as_of), Settings(whole_drop=False))
     labels = read_csv_rows(tmp_path / "d" / LABELS_FILE)
     assert [(f.verdict, ";".join(f.flags)) for f in found] == \
         [(row["verdict"], row["flags"]) for row in labels]

@@ -7,7 +7,10 @@ so the message should be sent); the rest carry one failure mode, drawn at the ra
 `Rates`. What the ledger looks like:
 
 - loans of 3-24 monthly installments, due on days 1-28, with cents; grace_days on a
-  quarter of them; installments' updated_at at origination (sometimes empty);
+  quarter of them; installments' updated_at at origination (sometimes empty); half of
+  them itemised (principal_due ... penalty_due, and most of those their settled payments'
+  principal_paid ... penalty_paid), a penalty on the overdue installments of a quarter,
+  payments naming their installment on some;
 - payments near each due date: single, split in two, prepaying two installments at once, a
   failed auto-debit before the real one, a reversed payment paid again; partial payments
   on the first unpaid installment; small pending payments; payments posted after T;
@@ -26,11 +29,11 @@ files, whatever the chunk size.
     rates          the failure modes and their rates, RATE_HELP, --rate parsing
     scenarios      which builder makes each scenario; the drop's cases one after another
     builder        one case under construction, rendered to text rows
-    clean_cases, ledger_cases, rule_cases, contact_cases, content_cases
+    clean_cases, ledger_cases, pause_cases, rule_cases, contact_cases, content_cases
                    the scenarios: clean cases, then the failure modes by what goes wrong
     messages       the messages a rule plans, and their claims
-    loans          a loan's schedule and payment history
-    ledger         the ledger model and what a rule reading it computes
+    loans          a loan's schedule, payment history and what its ledger itemises
+    ledger         the ledger model and what a rule reading it computes (with components)
     values         the random streams; ids, people, timestamps and amounts as text
     lender, wording   the lender's templates, rules and stages; the words of its messages
     tables         CSV and Parquet writing, chunk by chunk

@@ -1,17 +1,28 @@
-"""One case under construction: a borrower, their loans, the messages planned for them and
-their contact rows (CRM record, earlier messages, contact flags), rendered as text rows by
-`finish()`. What goes wrong in a case is up to its scenario."""
+"""One case under construction: a borrower, their loans, the messages planned for them,
+their loans' collection pauses and their contact rows (CRM record, earlier messages,
+contact flags), rendered as text rows by `finish()`. What goes wrong in a case is up to its
+scenario."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from reconcile.schema import COMPONENTS
 from reconcile.synth.generator.layout import Row, Tables
-from reconcile.synth.generator.ledger import Borrower, Loan, Payment, overdue_view
+from reconcile.synth.generator.ledger import (
+    ZERO,
+    Borrower,
+    Installment,
+    Loan,
+    Payment,
+    allocate,
+    overdue_view,
+)
 from reconcile.synth.generator.lender import RESTRICTING_FLAGS, stage_of
-from reconcile.synth.generator.loans import make_loan
+from reconcile.synth.generator.loans import Itemising, make_loan
 from reconcile.synth.generator.messages import dpd_target
 from reconcile.synth.generator.values import Values
 from reconcile.synth.generator.wording import PINYIN_GIVEN, PINYIN_SURNAMES
@@ -38,6 +49,8 @@ class CaseBuilder:
         self.messages: list[Row] = []
         self.extra: Tables = {
             "loans": [], "installments": [], "payments": []}
+        # collection_pauses rows of the case's loans (or of loans not in loans).
+        self.pauses: list[Row] = []
         # Changes to the rendered rows (a malformed ledger row), applied by finish().
         self.edits: list[Callable[[Tables], None]] = []
         self.borrower = values.borrower()
@@ -54,17 +67,19 @@ class CaseBuilder:
     # -- helpers
 
     def new_loan(self, due_offset: int, r: datetime, grace: int | None = None,
-                 partial: float = 0.25, borrower: Borrower | None = None) -> tuple[Loan, int]:
+                 partial: float = 0.25, borrower: Borrower | None = None,
+                 itemising: Itemising | None = None) -> tuple[Loan, int]:
         loan, k = make_loan(self.values, borrower or self.borrower, self.d_s, r, due_offset,
-                            grace, partial)
+                            grace, partial, itemising=itemising)
         self.loans.append(loan)
         return loan, k
 
-    def overdue_loan(self, r: datetime, grace: int | None = None,
-                     partial: float = 0.25) -> tuple[Loan, int]:
+    def overdue_loan(self, r: datetime, grace: int | None = None, partial: float = 0.25,
+                     itemising: Itemising | None = None) -> tuple[Loan, int]:
         if grace is None and self.rng.random() < 0.25:
             grace = self.rng.choice((0, 0, 3, 3, 5, 7))
-        return self.new_loan(dpd_target(self.rng, grace or 0), r, grace, partial)
+        return self.new_loan(dpd_target(self.rng, grace or 0), r, grace, partial,
+                             itemising=itemising)
 
     def add(self, message: Row) -> Row:
         if len(self.messages) < self.budget:
@@ -169,7 +184,43 @@ class CaseBuilder:
                                             until - timedelta(days=20), until))
         return {"send_history": history, "borrowers": rows, "contact_flags": flags}
 
+    def pause_row(self, loan_id: str, kind: str, start: date, until: date | None,
+                  recorded: datetime) -> Row:
+        """A collection_pauses row: no collection on loan_id from start to until (None:
+        open-ended), as the ledger recorded (or last changed) it at `recorded`."""
+        return {"loan_id": loan_id, "kind": kind, "paused_from": start.isoformat(),
+                "paused_until": None if until is None else until.isoformat(),
+                "recorded_at": self.values.render(recorded)}
+
     # -- rendering
+
+    def component_cells(self, parts: dict[str, Decimal], suffix: str) -> Row:
+        """The component cells (principal_due ... or principal_paid ...) of parts; a zero
+        part now and then left empty, as some exports do."""
+        values = self.values
+        return {f"{name}_{suffix}": None if parts[name] == ZERO
+                and values.shape_rng.random() < 0.5 else values.amount(parts[name])
+                for name in COMPONENTS}
+
+    def loan_row(self, loan: Loan) -> Row:
+        return {
+            "loan_id": loan.loan_id,
+            "borrower_id": loan.borrower.borrower_id,
+            "status": loan.status,
+            "grace_days": None if loan.grace is None else str(loan.grace),
+            "min_overdue_amount": None if loan.min_overdue is None
+            else self.values.amount(loan.min_overdue),
+        }
+
+    def installment_row(self, loan: Loan, inst: Installment) -> Row:
+        return {
+            "loan_id": loan.loan_id,
+            "installment_no": str(inst.no),
+            "due_date": inst.due.isoformat(),
+            "amount_due": self.values.amount(inst.amount),
+            "updated_at": self.values.render(inst.updated_at),
+            **(self.component_cells(inst.parts(), "due") if loan.itemised else {}),
+        }
 
     def payment_row(self, loan: Loan, pay: Payment) -> Row:
         return {
@@ -179,28 +230,19 @@ class CaseBuilder:
             "status": pay.status,
             "posted_at": self.values.render(pay.posted_at),
             "paid_at": self.values.render(pay.paid_at),
+            "installment_no": None if pay.installment_no is None else str(pay.installment_no),
+            **({} if pay.allocation is None else self.component_cells(pay.allocation, "paid")),
         }
 
     def finish(self) -> Case:
         tables: Tables = {
             "send_batch": self.messages, "loans": [], "installments": [], "payments": [],
-            **self.contact_tables()}
-        render = self.values.render
+            "collection_pauses": self.pauses, **self.contact_tables()}
         for loan in self.loans:
-            tables["loans"].append({
-                "loan_id": loan.loan_id,
-                "borrower_id": loan.borrower.borrower_id,
-                "status": loan.status,
-                "grace_days": None if loan.grace is None else str(loan.grace),
-            })
-            for inst in loan.insts:
-                tables["installments"].append({
-                    "loan_id": loan.loan_id,
-                    "installment_no": str(inst.no),
-                    "due_date": inst.due.isoformat(),
-                    "amount_due": self.values.amount(inst.amount),
-                    "updated_at": render(inst.updated_at),
-                })
+            tables["loans"].append(self.loan_row(loan))
+            tables["installments"] += [self.installment_row(loan, inst) for inst in loan.insts]
+            if loan.allocated:
+                allocate(loan)
             ordered = sorted(loan.pays, key=lambda p: p.posted_at)
             tables["payments"] += [self.payment_row(loan, pay) for pay in ordered]
         for name, rows in self.extra.items():

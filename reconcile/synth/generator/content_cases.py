@@ -1,7 +1,8 @@
 """Failure modes of a message's text (docs/contact_checks.md): a wrong amount or days
-stated, a threat or police/court term, an ID or card number or an address; each with near
-misses that must not be flagged (within tolerance, a harmless look-alike, a masked or
-invalid number). See RATE_HELP for what each mode does."""
+stated, a wrong amount component (principal, interest, fee, penalty), a threat or
+police/court term, an ID or card number or an address; each with near misses that must not
+be flagged (within tolerance, a rate beside the components, a harmless look-alike, a masked
+or invalid number). See RATE_HELP for what each mode does."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from decimal import Decimal
 
 from reconcile.synth.generator.builder import CaseBuilder
 from reconcile.synth.generator.clean_cases import clean_collection
-from reconcile.synth.generator.ledger import CENT, ZERO, overdue_view
+from reconcile.synth.generator.ledger import CENT, ZERO, overdue_parts, overdue_view
+from reconcile.synth.generator.loans import Itemising
 from reconcile.synth.generator.messages import collection_row
 from reconcile.synth.generator.wording import (
     AMOUNT_FORMS,
+    COMPONENT_FORMS,
+    COMPONENT_LABELS,
+    COMPONENT_RATES,
     DAYS_FORMS,
     HARMLESS,
     LENDER,
@@ -60,6 +65,80 @@ def wrong_text(case: CaseBuilder) -> None:
                "请尽快还款。"
     message["message_text"] = text
     case.add(message)
+
+
+COMPONENT_VARIANTS = ("right", "cent_off", "wrong", "penalty_not_in_ledger", "not_itemised",
+                      "rate_beside")
+
+
+def components(case: CaseBuilder) -> None:
+    """A collection text stating what the overdue amount is made of (本金, 利息, 服务费, 罚息;
+    principal, interest, service fee, late fee): as the ledger itemises it, one component a
+    cent off (within tolerance) or off by more, a penalty the ledger does not have,
+    components of a ledger that itemises none; or right, beside a rate (0.05%/日), which
+    states no amount."""
+    values, rng = case.values, case.rng
+    r = values.dq_run
+    variant = rng.choice(COMPONENT_VARIANTS)
+    itemised = variant != "not_itemised"
+    penalty = variant != "penalty_not_in_ledger" and rng.random() < 0.6
+    loan, _ = case.overdue_loan(r, itemising=Itemising(
+        components=itemised, allocated=itemised, penalty=penalty, named=rng.random() < 0.3))
+    template, rule, _ = case.staged(r, case.s, loan)
+    message = collection_row(values, loan, r, case.s, rule=rule, template=template)
+    amount, days = overdue_view(loan, r, case.d_s)
+    stated = stated_parts(case, variant, overdue_parts(loan, r, case.d_s), amount)
+    message["message_text"] = component_text(case, amount, days, stated,
+                                             rate=variant == "rate_beside")
+    case.add(message)
+
+
+def stated_parts(case: CaseBuilder, variant: str, parts: dict[str, Decimal],
+                 amount: Decimal) -> dict[str, Decimal]:
+    """The components a text states: those overdue, one of them changed by the variant (the
+    whole amount called principal when the ledger itemises nothing)."""
+    rng = case.rng
+    if variant == "not_itemised":
+        return {"principal": amount}
+    stated = {name: value for name, value in parts.items() if value > ZERO}
+    if variant == "penalty_not_in_ledger":
+        return {**stated, "penalty": Decimal(rng.randint(500, 20000)) / 100}
+    name = rng.choice(list(stated) or ["principal"])
+    value = stated.get(name, ZERO)
+    if variant == "cent_off":
+        delta = rng.choice((CENT, -CENT))
+    elif variant == "wrong":
+        delta = rng.choice((Decimal("0.02"), Decimal("-0.02"), Decimal(100),
+                            Decimal(rng.randint(3, 99999)) / 100))
+    else:
+        return stated
+    stated[name] = value + delta if value + delta >= 0 else value - delta
+    return stated
+
+
+def component_text(case: CaseBuilder, amount: Decimal, days: int, stated: dict[str, Decimal],
+                   rate: bool) -> str:
+    """A collection text, in Chinese or English, stating the overdue amount and days and,
+    labelled, the components `stated` (and a rate beside them)."""
+    rng = case.rng
+    language = "en" if rng.random() < 0.35 else "cn"
+    items = [component_phrase(rng, language, name, value) for name, value in stated.items()]
+    if rate:
+        items.append(rng.choice(COMPONENT_RATES[language]))
+    name = case.borrower.name
+    if language == "cn":
+        return (f"{LENDER}{name}您好，您的借款已逾期{days}天，应还金额{amount:,.2f}元，"
+                f"其中{'，'.join(items)}，请尽快还款。")
+    return (f"[XX Consumer Finance] Dear {name}, your loan is {days} "
+            f"{'day' if days == 1 else 'days'} overdue. Amount due: RMB {amount:,.2f}, "
+            f"including {', '.join(items)}. Please repay today.")
+
+
+def component_phrase(rng: random.Random, language: str, name: str, value: Decimal) -> str:
+    """A labelled amount: component `name` worth `value`, in one of the language's forms."""
+    label = rng.choice(COMPONENT_LABELS[language][name])
+    written = f"{value:,.2f}" if rng.random() < 0.6 else f"{value:.2f}"
+    return rng.choice(COMPONENT_FORMS[language]).format(label=label, a=written)
 
 
 def prohibited(case: CaseBuilder) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconcile.errors import ConfigError
+from reconcile.schema import TABLES
 from reconcile.synth.generator.labels import Labeller, labels_config
 from reconcile.synth.generator.layout import (
     CASE_TABLES,
@@ -161,6 +162,7 @@ def generate(
             outcome = write_chunks(cases, writer, messages, chunk_loans, labeller, progress)
             writer.close()
             writer.finish()
+            leave_out_empty_optional_tables(staging, writer.rows)
         finally:
             writer.close()
             writer.release()
@@ -189,6 +191,16 @@ def generate(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def leave_out_empty_optional_tables(folder: Path, rows: Counter[str]) -> None:
+    """An optional table the drop has no row for is not written at all: a lender with no
+    pauses tonight sends no collection_pauses file, while an empty file is an export that
+    failed (INCOMPLETE_FEED holds the night)."""
+    for table in TABLES:
+        if not table.required and rows[table.name] == 0:
+            for suffix in (".csv", ".parquet"):
+                (folder / f"{table.name}{suffix}").unlink(missing_ok=True)
 
 
 def check_out_dir(out_dir: Path) -> None:

@@ -12,11 +12,11 @@ DROP_FILE = "drop.json"
 CONFIG_FILE = "reconcile.toml"
 LABEL_COLUMNS = ("message_id", "source_row", "verdict", "flags", "overdue_amount",
                  "days_past_due")
-TABLE_NAMES = ("send_batch", "templates", "loans", "installments", "payments", "rules",
-               "send_history", "borrowers", "contact_flags")
+TABLE_NAMES = ("send_batch", "templates", "loans", "installments", "payments",
+               "collection_pauses", "rules", "send_history", "borrowers", "contact_flags")
 # The tables written case by case (templates and rules are fixed).
-CASE_TABLES = ("send_batch", "loans", "installments", "payments", "send_history", "borrowers",
-               "contact_flags")
+CASE_TABLES = ("send_batch", "loans", "installments", "payments", "collection_pauses",
+               "send_history", "borrowers", "contact_flags")
 
 # One row of a table as text, as written to disk and read by the oracle (None: empty).
 Row = dict[str, str | None]

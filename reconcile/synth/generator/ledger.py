@@ -1,5 +1,6 @@
 """A loan's ledger as the generator holds it before rendering (installments, payments, its
-borrower) and what a rule reading it computes: the overdue amount and days past due."""
+borrower) and what a rule reading it computes: the overdue amount and days past due, and
+what of it is principal, interest, fee and penalty."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from reconcile.schema import COMPONENTS
+
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+# The order a payment pays an installment's components in (罚息, 费用, 利息, 本金).
+PAYING_ORDER = ("penalty", "fee", "interest", "principal")
 
 
 @dataclass
@@ -18,6 +23,20 @@ class Installment:
     due: date
     amount: Decimal
     updated_at: datetime | None
+    # What the amount was made of when booked, by component (absent: 0); parts() keeps
+    # them adding up to amount whatever later changed it.
+    nominal: dict[str, Decimal] = field(default_factory=dict)
+
+    def parts(self) -> dict[str, Decimal]:
+        """amount by component (COMPONENTS), adding up to amount exactly: each nominal part
+        in the order principal, interest, fee, penalty as far as amount goes (a reduction
+        waives the penalty first), and what the parts do not explain as principal."""
+        rest, kept = self.amount, {}
+        for name in COMPONENTS:
+            kept[name] = min(self.nominal.get(name, ZERO), rest)
+            rest -= kept[name]
+        kept["principal"] += rest
+        return kept
 
 
 @dataclass
@@ -27,6 +46,9 @@ class Payment:
     status: str
     posted_at: datetime
     paid_at: datetime | None
+    installment_no: int | None = None  # the installment the payment names, if it does
+    # What it paid by component (set by allocate() for a loan that records it).
+    allocation: dict[str, Decimal] | None = None
 
 
 @dataclass
@@ -45,6 +67,9 @@ class Loan:
     pays: list[Payment] = field(default_factory=list)
     status: str = "active"
     grace: int | None = None
+    min_overdue: Decimal | None = None  # the loan's own min_overdue_amount
+    itemised: bool = False  # installments carry principal_due ... penalty_due
+    allocated: bool = False  # settled payments carry principal_paid ... penalty_paid
 
 
 def overdue_view(loan: Loan, seen_at: datetime, d_s: date,
@@ -67,6 +92,43 @@ def overdue_view(loan: Loan, seen_at: datetime, d_s: date,
         return overdue, 0
     first = next(k for k, c in enumerate(cumulative) if c - paid >= CENT)
     return overdue, (d_s - ordered[first].due).days
+
+
+def allocate(loan: Loan) -> None:
+    """Each settled payment's allocation, in posted order: the installments oldest first
+    (by due date, number), each one's components in PAYING_ORDER; what is left over (an
+    overpayment) is principal. Other payments carry none."""
+    owed = [inst.parts() for inst in sorted(loan.insts, key=lambda i: (i.due, i.no))]
+    for pay in sorted(loan.pays, key=lambda p: p.posted_at):
+        pay.allocation = None
+        if pay.status != "settled":
+            continue
+        rest, applied = pay.amount, dict.fromkeys(COMPONENTS, ZERO)
+        for parts in owed:
+            for name in PAYING_ORDER:
+                taken = min(parts[name], rest)
+                parts[name] -= taken
+                applied[name] += taken
+                rest -= taken
+        applied["principal"] += rest
+        pay.allocation = applied
+
+
+def overdue_parts(loan: Loan, seen_at: datetime, d_s: date) -> dict[str, Decimal]:
+    """The overdue amount by component at d_s as the ledger records it at seen_at: what the
+    installments past due are due less what the settled payments posted by then paid, per
+    component, at least 0 (all 0 when the ledger does not itemise)."""
+    if not loan.itemised:
+        return dict.fromkeys(COMPONENTS, ZERO)
+    if loan.allocated:
+        allocate(loan)
+    grace = loan.grace or 0
+    due = [inst.parts() for inst in loan.insts if (d_s - inst.due).days > grace]
+    paid = [p.allocation for p in loan.pays  # settled payments only carry one
+            if p.allocation is not None and p.posted_at <= seen_at]
+    return {name: max(ZERO, sum((d[name] for d in due), ZERO) - sum((a[name] for a in paid),
+                                                                     ZERO))
+            for name in COMPONENTS}
 
 
 def upcoming(loan: Loan, k: int) -> Decimal:

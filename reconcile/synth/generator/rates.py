@@ -30,6 +30,11 @@ class Rates:
     unknown_template: float = 0.005
     ledger_invalid: float = 0.01
     rejected: float = 0.01
+    # Optional ledger inputs (docs/inputs.md): collection pauses, a loan's own
+    # min_overdue_amount, payments naming an installment. Near misses included too.
+    paused: float = 0.01
+    own_tolerance: float = 0.008
+    allocated: float = 0.006
     # Contact policy and message content (docs/contact_checks.md). Each mode also makes
     # near-miss cases that must not be flagged (21:59, an expired flag, +86 written, ...).
     quiet_hours: float = 0.012
@@ -39,6 +44,7 @@ class Rates:
     wrong_phone: float = 0.008
     wrong_name: float = 0.008
     wrong_text: float = 0.01
+    components: float = 0.008
     prohibited: float = 0.008
     privacy: float = 0.008
     contact_invalid: float = 0.005
@@ -74,8 +80,11 @@ RATE_HELP: dict[str, str] = {
     "borrower_mismatch": "the message names another borrower",
     "unknown_loan": "the loan is not in loans",
     "unknown_template": "the template is missing or its row unusable",
-    "ledger_invalid": "a malformed loan, installment or payment row",
+    "ledger_invalid": "a malformed loan, installment, payment or pause row",
     "rejected": "a malformed or repeated send_batch row",
+    "paused": "a collection text inside a pause period (or a day outside it)",
+    "own_tolerance": "the loan's own min_overdue_amount (overdue below, at or above it)",
+    "allocated": "a payment names a later installment while an earlier one is unpaid",
     "quiet_hours": "sent at night local time (21:59/22:00, 07:59/08:00, other zones)",
     "frequency": "several messages a day to one borrower, with today's history",
     "duplicate": "the same borrower, loan and template queued again",
@@ -83,6 +92,7 @@ RATE_HELP: dict[str, str] = {
     "wrong_phone": "a number not the borrower's (or the same one written +86/0086/-)",
     "wrong_name": "another name (or the same one spaced or in pinyin)",
     "wrong_text": "the text states a wrong amount or days (or within tolerance)",
+    "components": "the text states a wrong principal, interest, fee or penalty (or right)",
     "prohibited": "a threat or police/court term (or a harmless look-alike)",
     "privacy": "an ID or card number or an address in the text (or masked/invalid)",
     "contact_invalid": "a malformed send_history, borrowers or contact_flags row",

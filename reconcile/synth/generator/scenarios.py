@@ -11,6 +11,7 @@ from reconcile.synth.generator import (
     contact_cases,
     content_cases,
     ledger_cases,
+    pause_cases,
     rule_cases,
 )
 from reconcile.synth.generator.builder import Case, CaseBuilder
@@ -36,6 +37,9 @@ SCENARIOS: dict[str, Callable[[CaseBuilder], None]] = {
     "unknown_template": rule_cases.unknown_template,
     "ledger_invalid": ledger_cases.ledger_invalid,
     "rejected": rule_cases.rejected,
+    "paused": pause_cases.paused,
+    "own_tolerance": ledger_cases.own_tolerance,
+    "allocated": ledger_cases.allocated,
     "quiet_hours": contact_cases.quiet_hours,
     "frequency": contact_cases.frequency,
     "duplicate": contact_cases.duplicate,
@@ -43,6 +47,7 @@ SCENARIOS: dict[str, Callable[[CaseBuilder], None]] = {
     "wrong_phone": contact_cases.wrong_phone,
     "wrong_name": contact_cases.wrong_name,
     "wrong_text": content_cases.wrong_text,
+    "components": content_cases.components,
     "prohibited": content_cases.prohibited,
     "privacy": content_cases.privacy,
     "contact_invalid": contact_cases.contact_invalid,

@@ -130,7 +130,8 @@ def parquet_types(style: str, rates: Rates) -> dict[str, dict[str, str]]:
                            ("send_batch", "claimed_overdue_amount")}
     if rates.ledger_invalid > 0:
         malformed_text |= {("installments", "due_date"), ("payments", "paid_at"),
-                           ("loans", "grace_days")}
+                           ("loans", "grace_days"), ("payments", "installment_no"),
+                           ("collection_pauses", "paused_from")}
     if rates.contact_invalid > 0:
         malformed_text |= {("send_history", "sent_at"), ("contact_flags", "since"),
                            ("contact_flags", "until")}

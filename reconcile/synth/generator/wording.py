@@ -42,6 +42,27 @@ AMOUNT_FORMS = ("{a}元", "{a} 元", "¥{a}", "￥{a}", "¥ {a}", "RMB {a}", "RM
                 "${a}")
 DAYS_FORMS = ("逾期{d}天", "逾期 {d} 天", "逾期{d}日", "{d} {day} overdue", "{d} {day} past due",
               "overdue by {d} {day}", "overdue for {d} {day}")
+# How a collection text states an amount's components (docs/inputs.md, "Amount
+# components"), in Chinese ("cn") and English ("en"): the labels of each component, the
+# forms of a labelled amount {a}, and rates beside them (a labelled percentage states no
+# amount).
+COMPONENT_LABELS = {
+    "cn": {"principal": ("本金",), "interest": ("利息",), "fee": ("服务费",),
+           "penalty": ("罚息", "违约金", "滞纳金")},
+    "en": {"principal": ("principal",), "interest": ("interest",),
+           "fee": ("service fee", "a service fee"),
+           "penalty": ("penalty interest", "penalty", "a late fee")},
+}
+COMPONENT_FORMS = {
+    "cn": ("{label}{a}元", "{label} {a} 元", "{label}：{a}元", "{label}为{a}元", "{label}¥{a}",
+           "{label}是RMB {a}"),
+    "en": ("{label} of ¥{a}", "{label}: RMB {a}", "{label} of {a}", "{label} ${a}",
+           "{label} {a}"),
+}
+COMPONENT_RATES = {
+    "cn": ("逾期罚息为0.05%/日", "违约金：0.05％/日"),
+    "en": ("penalty interest: 0.05% per day", "a late fee of 5% applies"),
+}
 # Threats and impersonation (simplified, traditional, English), and look-alikes that are not.
 THREATS = (
     "逾期不还将通知您的家人。", "如不还款，我们将联系你的单位并上门催收。", "您已被列入黑名单。",
