@@ -38,7 +38,7 @@ class PreviousNight:
 
 @dataclass(frozen=True)
 class UnplacedMoney:
-    """Payments known at T that no loan of `loans` can take (sql/nightly/truth/08)."""
+    """Payments known at T that no loan of `loans` can take (sql/nightly/truth/09)."""
 
     payments: int
     amount: Decimal

@@ -43,7 +43,8 @@ def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
 # that the checks, findings and writes have the memory (a staged CSV installments table
 # alone holds ~8 rows per message). A check that read one would fail on every run.
 TRUTH_ONLY_TABLES = ("installments", "payments", "collection_pauses", "loans", "known_loans",
-                     "unusable_loans", "loan_ledger", "loan_day_truth", "message_inputs")
+                     "unusable_loans", "loan_ledger", "loan_day_truth", "component_truth",
+                     "message_inputs")
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timez
         for c in table.columns
     )
     problems = [_problem_expression(c, raw_types.get(c.name), timezone) for c in table.columns]
-    problems += [_rule_expression(rule, raw_types) for rule in table.row_rules]
+    problems += [_rule_expression(rule, raw_types) for rule in table.row_rules
+                 if _rule_applies(rule, raw_types)]
     columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
     join = _key_problem(con, table, source, parsed) if repeated_keys else ""
     if join:
@@ -191,6 +192,15 @@ def _blank_expression(column_name: str, raw_type: str | None) -> str:
     """Whether the input value of a column is empty (an absent column's always is)."""
     raw = f"p.{quote_identifier(column_name + RAW)}"
     return f"is_blank({raw})" if raw_type == "VARCHAR" else f"{raw} IS NULL"
+
+
+def _rule_applies(rule: RowRule, raw_types: dict[str, str]) -> bool:
+    """Whether the file has the columns a row rule needs to fire: parts to add up, or both
+    ends of a period. (Without them every row passes: a staged view, read by several truth
+    steps, would test it again on each read for nothing.)"""
+    if isinstance(rule, NotBefore):
+        return rule.later in raw_types and rule.earlier in raw_types
+    return any(part in raw_types for part in rule.parts)
 
 
 def _rule_expression(rule: RowRule, raw_types: dict[str, str]) -> str:

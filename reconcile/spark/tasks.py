@@ -205,8 +205,9 @@ class NightContext:
 # The reference facts each loan bucket finds: its unusable and unplaced rows, its money
 # that no loan can take, and its newest payment.
 LEDGER_RESULTS = ("input_issues", "unplaced_payments", "payment_feed")
-# The truth steps those facts need (sql/nightly/truth).
-_LEDGER_STEPS = ("02_loan_ledger", "07_payment_feed", "08_unplaced_payments")
+# The truth steps those facts need (sql/nightly/truth/NN_<table>.sql), by the table each
+# creates.
+_LEDGER_STEPS = ("loan_ledger", "payment_feed", "unplaced_payments")
 # What each message shard gives back: its findings and the feed flags' details; for a run
 # recorded in the history also its staged messages and what sql/history/
 # record_findings.sql reads of message_context.
@@ -225,7 +226,7 @@ def ledger_job(context: NightContext, envelopes: pa.Table) -> pa.Table:
                             context.inputs)
         create_params(con, context.settings, context.as_of)
         for name, sql in truth_steps():
-            if name.removesuffix(".sql") in _LEDGER_STEPS:
+            if name.removesuffix(".sql").split("_", 1)[1] in _LEDGER_STEPS:
                 con.execute(sql)
         return results(con, LEDGER_RESULTS)
     finally:

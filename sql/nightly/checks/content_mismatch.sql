@@ -13,9 +13,10 @@ WITH stated AS (
         source_row,
         overdue_amount,
         days_past_due,
-        CASE WHEN is_collection_wording THEN stated_amounts(without_components(message_text))
+        CASE WHEN states_components THEN stated_amounts(without_components(message_text))
+             WHEN is_collection_wording THEN stated_amounts(message_text)
              ELSE [] END AS amounts,
-        CASE WHEN is_collection_wording THEN list_transform(
+        CASE WHEN states_components THEN list_transform(
             stated_components(message_text),
             lambda c: {'component': c.component, 'amount': c.amount,
                        'ledger': CASE c.component

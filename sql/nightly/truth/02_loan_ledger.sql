@@ -2,10 +2,8 @@
 -- P (CONTRACT §2) = sum of `amount` of the loan's payments with status `settled` and
 -- posted_at ≤ T; pending payments known at T feed PAYMENT_PENDING; the last change of a
 -- payment, installment or collection pause known at T feeds STALE_DATA.
--- What settled payments paid of each amount component (principal_paid, ...; an empty cell
--- is 0) feeds the overdue components of loan_day_truth (docs/inputs.md). The payments that
--- name the installment they were made for are cited in evidence only: the truth keeps the
--- contract's oldest-first reading (docs/interpretations.md).
+-- The payments that name the installment they were made for are cited in evidence only:
+-- the truth keeps the contract's oldest-first reading (docs/interpretations.md).
 CREATE OR REPLACE TABLE loan_ledger AS
 WITH payment_totals AS (
     SELECT
@@ -16,22 +14,24 @@ WITH payment_totals AS (
             AS settled_paid,
         coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'pending'), 0)
             AS pending_paid,
-        coalesce(sum(CAST(principal_paid AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
-            AS principal_paid,
-        coalesce(sum(CAST(interest_paid AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
-            AS interest_paid,
-        coalesce(sum(CAST(fee_paid AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
-            AS fee_paid,
-        coalesce(sum(CAST(penalty_paid AS DECIMAL(38, 2))) FILTER (status = 'settled'), 0)
-            AS penalty_paid,
         max(posted_at) AS last_payment_change_at,
         arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id,
-        list(format('{} for installment {}', payment_id, installment_no)
-             ORDER BY posted_at, payment_id)
-            FILTER (status = 'settled' AND installment_no IS NOT NULL) AS named_installments
+        -- Sorted once gathered: an ORDER BY inside the aggregate costs every group a sort.
+        list({'posted_at': posted_at, 'payment_id': payment_id,
+              'installment_no': installment_no})
+            FILTER (status = 'settled' AND installment_no IS NOT NULL) AS named
     FROM payments, run_params
     WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
     GROUP BY loan_id
+),
+named_installments AS (
+    SELECT
+        loan_id,
+        list_transform(list_sort(named),
+                       lambda p: format('{} for installment {}', p.payment_id,
+                                        p.installment_no)) AS named_installments
+    FROM payment_totals
+    WHERE len(named) > 0
 ),
 installment_changes AS (
     SELECT
@@ -59,10 +59,6 @@ SELECT
     loan_id,
     coalesce(settled_paid, 0) AS settled_paid,
     coalesce(pending_paid, 0) AS pending_paid,
-    coalesce(principal_paid, 0) AS principal_paid,
-    coalesce(interest_paid, 0) AS interest_paid,
-    coalesce(fee_paid, 0) AS fee_paid,
-    coalesce(penalty_paid, 0) AS penalty_paid,
     last_payment_change_at,
     last_payment_id,
     CASE WHEN len(named_installments) > 0 THEN concat(
@@ -76,5 +72,6 @@ SELECT
     last_pause_change_at,
     last_pause
 FROM payment_totals
+LEFT JOIN named_installments USING (loan_id)
 FULL OUTER JOIN installment_changes USING (loan_id)
 FULL OUTER JOIN pause_changes USING (loan_id);

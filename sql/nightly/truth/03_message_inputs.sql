@@ -2,7 +2,9 @@
 -- templates and rules say about it, and its recipient and text (for contact_context).
 -- d(s), the local calendar date of scheduled_at in the configured timezone, is send_date;
 -- g is the loan's grace_days, else the configured one; likewise the loan's own
--- min_overdue_amount, else the configured one (docs/inputs.md).
+-- min_overdue_amount, else the configured one (docs/inputs.md). states_components marks a
+-- collection or escalation text that states a labelled amount component (本金, 罚息, ...):
+-- only its loan's components are worked out (component_truth).
 CREATE OR REPLACE TABLE message_inputs AS
 -- known_loans (staging): every loan_id that `loans` names, usable or not.
 WITH usable_loans AS (
@@ -52,6 +54,9 @@ SELECT
     t.kind AS template_kind,
     t.min_dpd,
     t.max_dpd,
+    coalesce(t.kind IN ('collection', 'escalation')
+             AND regexp_matches(m.message_text, labelled_amount_pattern()), false)
+        AS states_components,
     r.category AS rule_category
 FROM send_batch AS m
 CROSS JOIN run_params AS p

@@ -8,9 +8,7 @@
 --   not `closed`.
 --   days_past_due = d(s) − due_date_k*, where k* is the first installment with
 --   C_k − P ≥ min_overdue_amount, when the loan is overdue at s; otherwise 0.
--- min_overdue_amount is the loan's own when loans gives one (docs/inputs.md). Each amount
--- component c (principal, interest, fee, penalty) is overdue by max(0, the c_due of the
--- installments past due at s − the c_paid of the settled payments), an empty cell being 0.
+-- min_overdue_amount is the loan's own when loans gives one (docs/inputs.md).
 -- Because amount_due ≥ 0, C_k never decreases: C_last is the largest C_k past due, and
 -- k* is the earliest-due installment with C_k − P ≥ min_overdue_amount.
 -- Only installments past due on some send date of their loan are summed: they are a prefix
@@ -31,30 +29,20 @@ schedule AS (
     SELECT
         loan_id,
         due_date,
-        sum(CAST(amount_due AS DECIMAL(38, 2))) OVER so_far AS cumulative_due,  -- cannot overflow
-        sum(CAST(coalesce(principal_due, 0) AS DECIMAL(38, 2))) OVER so_far
-            AS cumulative_principal,
-        sum(CAST(coalesce(interest_due, 0) AS DECIMAL(38, 2))) OVER so_far
-            AS cumulative_interest,
-        sum(CAST(coalesce(fee_due, 0) AS DECIMAL(38, 2))) OVER so_far AS cumulative_fee,
-        sum(CAST(coalesce(penalty_due, 0) AS DECIMAL(38, 2))) OVER so_far
-            AS cumulative_penalty
+        sum(CAST(amount_due AS DECIMAL(38, 2))) OVER (  -- cannot overflow
+            PARTITION BY loan_id ORDER BY due_date, installment_no
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS cumulative_due
     FROM installments
     SEMI JOIN latest_cutoffs AS c
         ON c.loan_id = installments.loan_id AND installments.due_date < c.latest_cutoff
     WHERE problem IS NULL
-    WINDOW so_far AS (PARTITION BY loan_id ORDER BY due_date, installment_no
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 day_ledger AS (
     SELECT
         d.*,
         coalesce(g.settled_paid, 0) AS paid,
-        coalesce(g.pending_paid, 0) AS pending,
-        coalesce(g.principal_paid, 0) AS principal_paid,
-        coalesce(g.interest_paid, 0) AS interest_paid,
-        coalesce(g.fee_paid, 0) AS fee_paid,
-        coalesce(g.penalty_paid, 0) AS penalty_paid
+        coalesce(g.pending_paid, 0) AS pending
     FROM loan_days AS d
     LEFT JOIN loan_ledger AS g USING (loan_id)
 ),
@@ -67,20 +55,8 @@ per_day AS (
         d.paid,
         d.pending,
         d.min_overdue_amount,
-        d.principal_paid,
-        d.interest_paid,
-        d.fee_paid,
-        d.penalty_paid,
         coalesce(max(s.cumulative_due) FILTER (d.send_date > s.due_date + d.grace_days), 0)
             AS due_by_send_date,
-        coalesce(max(s.cumulative_principal) FILTER (d.send_date > s.due_date + d.grace_days),
-                 0) AS principal_due,
-        coalesce(max(s.cumulative_interest) FILTER (d.send_date > s.due_date + d.grace_days),
-                 0) AS interest_due,
-        coalesce(max(s.cumulative_fee) FILTER (d.send_date > s.due_date + d.grace_days), 0)
-            AS fee_due,
-        coalesce(max(s.cumulative_penalty) FILTER (d.send_date > s.due_date + d.grace_days),
-                 0) AS penalty_due,
         min(s.due_date) FILTER (s.cumulative_due - d.paid >= d.min_overdue_amount)
             AS first_unpaid_due_date
     FROM day_ledger AS d
@@ -107,9 +83,5 @@ SELECT
     overdue_amount >= min_overdue_amount AND loan_status <> 'closed' AS is_overdue,
     CASE WHEN overdue_amount >= min_overdue_amount AND loan_status <> 'closed'
          THEN CAST(send_date - first_unpaid_due_date AS BIGINT) ELSE 0 END AS days_past_due,
-    overdue_if_pending_settles < min_overdue_amount AS pending_would_clear,
-    CAST(greatest(principal_due - principal_paid, 0) AS DECIMAL(18, 2)) AS principal_overdue,
-    CAST(greatest(interest_due - interest_paid, 0) AS DECIMAL(18, 2)) AS interest_overdue,
-    CAST(greatest(fee_due - fee_paid, 0) AS DECIMAL(18, 2)) AS fee_overdue,
-    CAST(greatest(penalty_due - penalty_paid, 0) AS DECIMAL(18, 2)) AS penalty_overdue
+    overdue_if_pending_settles < min_overdue_amount AS pending_would_clear
 FROM amounts;

@@ -19,6 +19,7 @@ SELECT
     c.truth_known,
     c.overdue_amount,
     c.days_past_due,
+    c.states_components,
     c.principal_overdue,
     c.interest_overdue,
     c.fee_overdue,

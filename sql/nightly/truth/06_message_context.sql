@@ -34,10 +34,10 @@ SELECT
     t.pending,
     t.due_by_send_date,
     t.first_unpaid_due_date,
-    t.principal_overdue,
-    t.interest_overdue,
-    t.fee_overdue,
-    t.penalty_overdue,
+    k.principal_overdue,
+    k.interest_overdue,
+    k.fee_overdue,
+    k.penalty_overdue,
     g.last_payment_change_at,
     g.last_payment_id,
     g.payment_allocation,
@@ -57,6 +57,9 @@ CROSS JOIN run_params AS p
 LEFT JOIN loan_day_truth AS t
     ON m.truth_known AND t.loan_id = m.loan_id AND t.send_date = m.send_date
     AND t.grace_days = m.grace_days AND t.min_overdue_amount = m.min_overdue_amount
+LEFT JOIN component_truth AS k
+    ON m.states_components AND k.loan_id = m.loan_id AND k.send_date = m.send_date
+    AND k.grace_days = m.grace_days
 LEFT JOIN loan_ledger AS g
     ON g.loan_id = m.loan_id
 LEFT JOIN active_pauses AS a
