@@ -1,4 +1,5 @@
-"""The oracle (reconcile.synth.reference) on the optional ledger facts of spec 14: pause
+"""The oracle (reconcile.synth.reference) on the optional ledger facts of docs/inputs.md
+("Pauses, a loan's own tolerance, amount components"): pause
 periods (collection_pauses, COLLECTION_PAUSED and its STALE_DATA clause), a loan's own
 min_overdue_amount, amount components of installments and payments (and the labelled
 component amounts a text states), and payments' installment_no.

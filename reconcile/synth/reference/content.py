@@ -101,10 +101,11 @@ def stated_amounts(text: str) -> list[Decimal]:
     return amounts
 
 
-# Spec §7: a LABELLED amount (本金 500元, interest: ¥12.50, late fee of $3). Written with
-# explicit ASCII classes, not Python's Unicode \s and \b, to read exactly as RE2 does: its
-# \s is [\t\n\f\r ] and its word boundaries are ASCII. Each component's labels sit in
-# its named group, longer alternatives first (leftmost-first, as RE2's alternation).
+# docs/contact_checks.md: a LABELLED amount (本金 500元, interest: ¥12.50, late fee of $3).
+# Written with explicit ASCII classes, not Python's Unicode \s and \b, to read exactly as
+# RE2 does: its \s is [\t\n\f\r ] and its word boundaries are ASCII. Each component's
+# labels sit in its named group, longer alternatives first (leftmost-first, as RE2's
+# alternation).
 _S = r"[\t\n\f\r ]"
 # RE2's (?i) folds a letter to its two ASCII cases and s also to ſ (U+017F), k to the
 # Kelvin sign (U+212A); Python's IGNORECASE folds i to İ and ı as well, so the case-blind
@@ -167,8 +168,8 @@ def stated_components(text: str) -> list[tuple[str, Decimal | None]]:
 
 
 def without_labelled_amounts(text: str) -> str:
-    """Spec §7: every labelled match (stating an amount or not) replaced by "|", so that
-    the plain-amount reader never reads a labelled number again."""
+    """docs/contact_checks.md: every labelled match (stating an amount or not) replaced by
+    "|", so that the plain-amount reader never reads a labelled number again."""
     return LABELLED_AMOUNT.sub("|", text)
 
 

@@ -18,7 +18,8 @@ FLAGS = (
     "BORROWER_MISMATCH",
     "UNKNOWN_TEMPLATE",
     "LEDGER_INVALID",
-    # Spec §2 (collection_pauses): a collection text sent inside a pause the ledger records.
+    # docs/inputs.md (collection_pauses): a collection text sent inside a pause the ledger
+    # records.
     "COLLECTION_PAUSED",
     # docs/inputs.md: a rule that claims to have run after T; money no loan can take.
     "CLOCK_SKEW",

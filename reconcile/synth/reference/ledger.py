@@ -33,9 +33,9 @@ from reconcile.synth.reference.text import (
 # A usable template: (kind, min_dpd, max_dpd).
 Template = tuple[str, int | None, int | None]
 
-# The amount components an installment is due and a payment pays (spec §6).
+# The amount components an installment is due and a payment pays (docs/inputs.md).
 COMPONENTS = ("principal", "interest", "fee", "penalty")
-# The smallest min_overdue_amount a loan may carry: the bound of the setting (spec §5).
+# The smallest min_overdue_amount a loan may carry: the bound of the setting (docs/inputs.md).
 MIN_OVERDUE_FLOOR = Decimal("0.01")
 
 # Reading each table. A row is usable when every check passes; the problems say why not.
@@ -217,7 +217,8 @@ def read_payments(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> N
         problems += more
         _, more = typed(row, "paid_at", lambda v: parse_timestamp(v, tz), "a timestamp")
         problems += more
-        # Spec §8: installment_no is only parsed; the truth stays the cumulative reading.
+        # docs/interpretations.md: installment_no is only parsed; the truth stays the
+        # cumulative reading.
         _, more = typed(row, "installment_no", parse_integer, "an integer")
         problems += more
         components, more = read_components(row, "paid", "amount", amount)
@@ -239,7 +240,7 @@ def read_payments(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> N
 
 
 def read_pauses(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> None:
-    """Spec §1. A ledger table of the loan: an unusable row makes its ledger unusable. No
+    """docs/inputs.md. A ledger table of the loan: an unusable row makes its ledger unusable. No
     unique key: a loan may have several periods, and a repeated row is harmless."""
     ledger.pauses = {}
     for row in rows:

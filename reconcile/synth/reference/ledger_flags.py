@@ -1,5 +1,5 @@
 """The ledger flags: CONTRACT §3, the docs/inputs.md money checks and COLLECTION_PAUSED
-(collection_pauses, spec §1-3), one function per flag."""
+(collection_pauses, docs/inputs.md), one function per flag."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def stale_data(m: Message, ledger: Ledger, as_of: datetime, settings: Settings) 
     changes = [p.posted_at for p in ledger.payments.get(m.loan_id, [])]
     changes += [i.updated_at for i in ledger.installments.get(m.loan_id, [])
                 if i.updated_at is not None]
-    # Spec §3: a pause period recorded (or changed) after the rule ran.
+    # docs/inputs.md: a pause period recorded (or changed) after the rule ran.
     changes += [p.recorded_at for p in (ledger.pauses or {}).get(m.loan_id, [])]
     return any(r < changed <= as_of for changed in changes)
 
@@ -64,7 +64,7 @@ def rule_mismatch(m: Message, t: Truth | None, template: Template | None,
 
 
 def payment_pending(t: Truth | None) -> bool:
-    # The loan's own min_overdue_amount when it has one (spec §5), carried by the truth.
+    # The loan's own min_overdue_amount when it has one (docs/inputs.md), carried by the truth.
     return (t is not None and t.is_overdue
             and t.overdue_if_pending_settles < t.min_overdue_amount)
 
@@ -87,7 +87,7 @@ def ledger_invalid(m: Message, ledger: Ledger) -> bool:
 
 
 def pause_active(pause: Pause, d_s: date, as_of: datetime) -> bool:
-    """Spec §1: known at T (recorded_at <= T) and d(s) within the period, both ends
+    """docs/inputs.md: known at T (recorded_at <= T) and d(s) within the period, both ends
     inclusive; a period without paused_until has no end."""
     return (pause.recorded_at <= as_of and pause.paused_from <= d_s
             and (pause.paused_until is None or d_s <= pause.paused_until))
@@ -95,7 +95,7 @@ def pause_active(pause: Pause, d_s: date, as_of: datetime) -> bool:
 
 def collection_paused(m: Message, template: Template | None, pauses: list[Pause],
                       as_of: datetime, settings: Settings) -> bool:
-    """Spec §2: a collection or escalation text while an active period of its loan exists.
+    """docs/inputs.md: a collection or escalation text while an active period of its loan exists.
     pauses are the loan's usable rows: nothing else about the loan or its ledger matters."""
     if template is None or template[0] not in ("collection", "escalation"):
         return False  # reminders are never paused

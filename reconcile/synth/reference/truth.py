@@ -1,5 +1,5 @@
 """CONTRACT §2: a loan's overdue amount and days past due at a message's send time, with the
-loan's own min_overdue_amount (spec §5) and the overdue amount components (spec §6)."""
+loan's own min_overdue_amount and the overdue amount components (docs/inputs.md)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ class Truth:
     # The min_overdue_amount this loan is judged with (its own, else the setting):
     # PAYMENT_PENDING compares overdue_if_pending_settles with it.
     min_overdue_amount: Decimal
-    # overdue_c for c in principal, interest, fee, penalty (spec §6).
+    # overdue_c for c in principal, interest, fee, penalty (docs/inputs.md).
     overdue_components: dict[str, Decimal]
 
 
 def effective_min_overdue_amount(loan: Loan, settings: Settings) -> Decimal:
-    """Spec §5: the loan's own min_overdue_amount replaces the setting when given."""
+    """docs/inputs.md: the loan's own min_overdue_amount replaces the setting when given."""
     if loan.min_overdue_amount is not None:
         return loan.min_overdue_amount
     return settings.min_overdue_amount
@@ -36,7 +36,7 @@ def effective_min_overdue_amount(loan: Loan, settings: Settings) -> Decimal:
 
 def overdue_components(past_due: list[Installment], settled: list[Payment]
                        ) -> dict[str, Decimal]:
-    """Spec §6: per component, what the past-due installments are due less what the settled
+    """docs/inputs.md: per component, what the past-due installments are due less what the settled
     payments known at T paid, floored at 0 (empty cells count 0)."""
     return {c: max(Decimal(0), sum((i.due_of(c) for i in past_due), Decimal(0))
                    - sum((p.paid_of(c) for p in settled), Decimal(0)))
