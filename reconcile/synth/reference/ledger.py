@@ -240,8 +240,9 @@ def read_payments(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> N
 
 
 def read_pauses(rows: list[dict[str, Any]], ledger: Ledger, tz: ZoneInfo) -> None:
-    """docs/inputs.md. A ledger table of the loan: an unusable row makes its ledger unusable. No
-    unique key: a loan may have several periods, and a repeated row is harmless."""
+    """collection_pauses (docs/inputs.md), a ledger table of the loan: an unusable row makes
+    its ledger unusable. No unique key: a loan may have several periods, and a repeated row
+    is harmless."""
     ledger.pauses = {}
     for row in rows:
         problems = required(row, ("loan_id", "kind", "paused_from", "recorded_at"))
