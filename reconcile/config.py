@@ -44,6 +44,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "frequency_scope": "borrower",
         "require_opt_out": False,
         "phone_country_code": "86",
+        "report_language": "zh-CN",
     },
     "us_reg_f": {
         "allowed_hours_start": "08:00",
@@ -53,11 +54,13 @@ PROFILES: dict[str, dict[str, Any]] = {
         "frequency_scope": "loan",
         "require_opt_out": True,
         "phone_country_code": "1",
+        "report_language": "en",
     },
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
 UNPLACED_PAYMENT_POLICIES = ("hold_matching", "fail", "hold_all")
 HISTORY_PERSONAL_DATA = ("pseudonymised", "clear")
+REPORT_LANGUAGES = ("zh-CN", "en")
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
 
@@ -116,6 +119,12 @@ class Settings:
     history_personal_data: str = "pseudonymised"
     history_key_file: str = ""
     history_keep_days: int = 0
+    # The morning report (docs/report.md): its language ("zh-CN" or "en"; the profile's by
+    # default), and a complaints file (and the SMS gateway's dispatch log) whose traced
+    # complaints it adds; paths relative to the working directory. None changes a finding.
+    report_language: str = _DEFAULTS["report_language"]
+    report_complaints_file: str = ""
+    report_dispatch_log: str = ""
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,8 +132,9 @@ class Settings:
         return {k: _json_ready(v) for k, v in asdict(self).items()}
 
     def judging(self) -> dict[str, Any]:
-        """to_dict() of the settings that decide verdicts (neither resources nor history)."""
-        kept = set(SETTING_NAMES) - set(RESOURCE_SETTINGS) - set(HISTORY_SETTINGS)
+        """to_dict() of the settings that decide verdicts (not resources, history, report)."""
+        kept = (set(SETTING_NAMES) - set(RESOURCE_SETTINGS) - set(HISTORY_SETTINGS)
+                - set(REPORT_SETTINGS))
         return {name: value for name, value in self.to_dict().items() if name in kept}
 
     @property
@@ -149,6 +159,7 @@ SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 # keeps what it records. Everything else decides verdicts (Settings.judging).
 RESOURCE_SETTINGS: tuple[str, ...] = ("memory_limit", "temp_directory", "threads")
 HISTORY_SETTINGS: tuple[str, ...] = tuple(n for n in SETTING_NAMES if n.startswith("history_"))
+REPORT_SETTINGS: tuple[str, ...] = tuple(n for n in SETTING_NAMES if n.startswith("report_"))
 
 
 def load_settings(config_path: str | Path | None = None,
@@ -230,6 +241,7 @@ def _check_consistency(settings: Settings, source: str) -> None:
                   f"{source}: unplaced_payment_policy")
     _check_choice(settings.history_personal_data, HISTORY_PERSONAL_DATA,
                   f"{source}: history_personal_data")
+    _check_choice(settings.report_language, REPORT_LANGUAGES, f"{source}: report_language")
     if settings.max_feed_shrink > 1:
         raise ConfigError(f"{source}: max_feed_shrink is a share of rows, at most 1 "
                           f"(1 = never), got {settings.max_feed_shrink}")

@@ -1,0 +1,294 @@
+"""The words the reports use, in each language they speak: defined once, read by every format.
+
+Every flag, verdict and column has a plain-language name and a one-line explanation in
+Simplified Chinese (zh-CN) and English (en); `tests/test_vocabulary.py` holds every flag of
+`reconcile.schema.FLAGS` and every outcome to having both. Phrases (headings, notes) are
+looked up by key with `phrase(key, lang)`; a phrase may hold `{name}` fields to format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconcile.config import REPORT_LANGUAGES as LANGUAGES
+
+__all__ = ["LANGUAGES", "Term", "column", "flag_name", "outcome_name", "phrase"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """A name and a one-line explanation, in Chinese and in English."""
+
+    zh: str
+    en: str
+    zh_explained: str
+    en_explained: str
+
+    def name(self, lang: str) -> str:
+        return self.zh if lang == "zh-CN" else self.en
+
+    def explained(self, lang: str) -> str:
+        return self.zh_explained if lang == "zh-CN" else self.en_explained
+
+
+FLAG_TERMS: dict[str, Term] = {
+    "NOT_OVERDUE": Term(
+        "未逾期", "Not overdue",
+        "催收短信发给了当时并未逾期的借款人（已还清、未到期、在宽限期内或已结清）。",
+        "A collection text for a loan that is not overdue when it goes out (paid, not yet "
+        "due, in grace or closed)."),
+    "PRE_DUE_TARGETING": Term(
+        "未到期即催收", "Aimed before due",
+        "未逾期，且来自风控规则或短信自称逾期 0 天以内：把催收措辞用在了未逾期的人身上。",
+        "Not overdue, and from a risk-control rule or claiming 0 days or fewer: collection "
+        "wording aimed at someone not overdue."),
+    "STALE_DATA": Term(
+        "数据已过时", "Stale data",
+        "规则运行后账务又有变化（还款、账单或停催），或规则所用数据过旧。",
+        "The ledger changed after the rule ran (a payment, bill or pause), or the rule's "
+        "data is too old."),
+    "RULE_MISMATCH": Term(
+        "规则与账务不符", "Rule disagrees with ledger",
+        "规则给出的逾期金额或天数与账务不符（超出容差），或模板的天数范围不含真实天数。",
+        "The rule's overdue amount or days differ from the ledger beyond tolerance, or the "
+        "template's days range excludes the real days."),
+    "PAYMENT_PENDING": Term(
+        "还款在途", "Payment pending",
+        "已逾期，但在途还款到账后即可结清。",
+        "Overdue, but payments still pending would clear it."),
+    "UNKNOWN_LOAN": Term(
+        "借据不存在", "Unknown loan",
+        "短信所指借据不在借据表中。",
+        "The message names a loan that is not in the loans table."),
+    "BORROWER_MISMATCH": Term(
+        "借款人不符", "Wrong borrower",
+        "借据属于另一位借款人。",
+        "The loan belongs to another borrower."),
+    "UNKNOWN_TEMPLATE": Term(
+        "模板未知", "Unknown template",
+        "短信模板不在模板表中，或该行不可用。",
+        "The template is not in the templates table, or its row is unusable."),
+    "LEDGER_INVALID": Term(
+        "账务数据有误", "Ledger data unusable",
+        "该借据的借据、账单、还款或停催记录有不可用的行，无法判断。",
+        "A loan, installment, payment or pause row of the loan is unusable, so nothing can "
+        "be judged."),
+    "COLLECTION_PAUSED": Term(
+        "停催期内", "Collection paused",
+        "该借据在发送日处于停催、缓催、困难减免、还款假期或协商还款期内。",
+        "A collection stop, delay, hardship relief, payment holiday or repayment plan "
+        "covers the sending day."),
+    "CLOCK_SKEW": Term(
+        "时间异常", "Clock skew",
+        "规则声称在本次核对时点之后才运行，不能作为依据。",
+        "The rule claims to have run after the run's as-of time, so it is no evidence."),
+    "STALE_FEED": Term(
+        "还款数据滞后", "Payment feed behind",
+        "最新一笔入账还款太旧：还款数据源尚未追上，当晚所有短信暂缓。",
+        "The newest posted payment is too old: the payment feed has not caught up, so "
+        "every message is held."),
+    "INCOMPLETE_FEED": Term(
+        "数据不完整", "Incomplete feed",
+        "某张参考表为空、缺失或比上一晚少了太多行：当晚所有短信暂缓。",
+        "A reference table is empty, missing or much shorter than last night: every "
+        "message is held."),
+    "UNPLACED_PAYMENT": Term(
+        "还款无法归属", "Unplaced payment",
+        "有一笔还款找不到对应借据，而这条短信可能正是那笔借据的。",
+        "A payment names no known loan, and this message could be that loan's."),
+    "QUIET_HOURS": Term(
+        "禁发时段", "Quiet hours",
+        "计划发送时间（借款人当地时间）不在允许的时段内。",
+        "The planned send time, in the borrower's time zone, is outside the allowed hours."),
+    "FREQUENCY_CAP": Term(
+        "超出频次", "Too frequent",
+        "算上已发和本批次的短信，借款人当天或 7 天内收到的催收短信超过上限。",
+        "With messages already sent and this batch, the borrower would get more collection "
+        "texts that day or week than allowed."),
+    "DUPLICATE_IN_BATCH": Term(
+        "批内重复", "Duplicate in batch",
+        "本批次中已有同一借款人、借据和模板的较早短信。",
+        "An earlier message of this batch has the same borrower, loan and template."),
+    "CONTACT_RESTRICTED": Term(
+        "限制联系", "Contact restricted",
+        "借款人已退订、有未结争议、要求停止联系、已故或破产。",
+        "The borrower opted out, has an open dispute, asked for no contact, died or is "
+        "bankrupt."),
+    "THIRD_PARTY_RECIPIENT": Term(
+        "收件人非本人", "Third-party recipient",
+        "短信号码不是借款人登记的任何一个号码。",
+        "The phone is none of the borrower's registered numbers."),
+    "NAME_MISMATCH": Term(
+        "姓名不符", "Name mismatch",
+        "短信中的姓名不是借款人登记的姓名。",
+        "The name in the message is not a name registered for the borrower."),
+    "CONTENT_MISMATCH": Term(
+        "短信内容不实", "Text states wrong figures",
+        "短信正文写的金额、分项或逾期天数与账务不符（超出容差）。",
+        "The text states an amount, component or days overdue that differ from the ledger "
+        "beyond tolerance."),
+    "PROHIBITED_CONTENT": Term(
+        "违规措辞", "Prohibited wording",
+        "短信正文含威胁、侮辱或冒充公检法的措辞。",
+        "The text holds a threat, an insult or impersonates police or courts."),
+    "PRIVACY_LEAK": Term(
+        "泄露隐私", "Privacy leak",
+        "短信正文含身份证号、完整银行卡号或住址。",
+        "The text holds a resident ID number, a full card number or a street address."),
+    "MISSING_OPT_OUT": Term(
+        "缺少退订方式", "No opt-out",
+        "要求附退订方式（us_reg_f 配置），但短信正文没有。",
+        "An opt-out instruction is required (us_reg_f profile) and the text has none."),
+    "CONTACT_DATA_INVALID": Term(
+        "联系数据有误", "Contact data unusable",
+        "借款人的发送记录、号码或联系限制有不可用的行，无法放行。",
+        "A send-history, borrower or contact-flag row of the borrower is unusable, so "
+        "contact cannot be cleared."),
+}
+
+OUTCOME_TERMS: dict[str, Term] = {
+    "send": Term("发送", "send", "未发现问题，可以发送。", "Nothing found: may go out."),
+    "hold": Term("暂缓", "hold", "有疑点，先暂缓，人工核实后再定。",
+                 "In doubt: kept back until someone checks it."),
+    "block": Term("拦截", "block", "确认不应发送。", "Must not go out."),
+    "rejected": Term("退回", "rejected", "这一行本身无法读取（缺字段或格式错误），未判断。",
+                     "The row itself could not be read (missing or malformed field)."),
+}
+
+COLUMN_TERMS: dict[str, Term] = {
+    "rule": Term("规则", "rule", "选中这条短信的催收规则。", "The rule that chose the message."),
+    "template": Term("模板", "template", "短信所用模板。", "The message's template."),
+    "messages": Term("短信数", "messages", "计划发送的短信行数（含退回）。",
+                     "Planned send_batch rows, rejected ones included."),
+    "block": Term("拦截", "block", "被拦截的短信数。", "Messages blocked."),
+    "hold": Term("暂缓", "hold", "被暂缓的短信数。", "Messages held."),
+    "false_positives": Term("误发数", "false positives", "拦截与暂缓之和。",
+                            "Blocked plus held."),
+    "rate": Term("误发率", "FP rate", "误发数 ÷ 短信数。", "False positives ÷ messages."),
+    "previous": Term("上一晚", "last night", "上一晚的同一指标。",
+                     "The same figure the night before."),
+    "median_7": Term("7 晚中位数", "7-night median", "最近 7 个已记录夜晚的中位数。",
+                     "Median over the last 7 recorded nights."),
+    "now": Term("本晚", "tonight", "本次运行的指标。", "This run's figure."),
+    "change": Term("变化", "change", "本晚减去上一晚。", "Tonight minus last night."),
+    "share": Term("占比", "share", "占全部计划短信的比例。", "Share of all planned rows."),
+    "measure": Term("指标", "measure", "比较的指标。", "The figure compared."),
+    "night": Term("日期", "night", "核对所属的本地日期。", "The local night reconciled."),
+    "median_hours": Term("中位小时", "median h", "规则数据时长的中位数（小时）。",
+                         "Median age of the rule's data, hours."),
+    "max_hours": Term("最大小时", "max h", "规则数据时长的最大值（小时）。",
+                      "Largest age of the rule's data, hours."),
+    "trend": Term("走势", "trend", "最近若干晚的误发率。",
+                  "The false-positive rate over recent nights."),
+    "phone": Term("手机号", "phone", "收件号码（已遮盖或假名化）。",
+                  "The recipient's phone (masked or pseudonymised)."),
+    "name": Term("姓名", "name", "短信中的借款人姓名（已遮盖）。",
+                 "The borrower's name in the message (masked)."),
+    "loan": Term("借据", "loan", "借据编号。", "The loan id."),
+    "ledger": Term("账务", "ledger", "账务上的逾期金额与天数。",
+                   "Overdue amount and days on the ledger."),
+    "claimed": Term("规则所称", "claimed", "规则声称的逾期金额与天数。",
+                    "Overdue amount and days the rule claimed."),
+    "flags": Term("标记", "flags", "这条短信触发的全部标记。",
+                  "Every flag the message carries."),
+    "verdict": Term("结论", "verdict", "发送、暂缓、拦截或退回。",
+                    "send, hold, block or rejected."),
+}
+
+# Headings and notes; `{name}` fields are filled by str.format.
+PHRASES: dict[str, tuple[str, str]] = {
+    "title": ("reconcile 晨报", "reconcile morning report"),
+    "run": ("运行", "run"),
+    "as_of": ("核对时点", "as of"),
+    "finished": ("完成于", "finished"),
+    "drop": ("数据目录", "drop"),
+    "previous_night": ("上一晚", "previous night"),
+    "none_recorded": ("无记录", "none recorded"),
+    "warning": ("警告", "warning"),
+    "pii_pseudonymised": ("手机号与姓名已假名化（# 后为其密钥哈希的开头）",
+                          "phones and names are pseudonymised (#… starts their keyed hash)"),
+    "pii_masked": ("手机号与姓名已遮盖（--show-pii 显示原文）",
+                   "phone numbers and names are masked (--show-pii shows them)"),
+    "pii_shown": ("手机号与姓名未遮盖（--show-pii）",
+                  "phone numbers and names are NOT masked (--show-pii)"),
+    "glance": ("一览", "At a glance"),
+    "verdict_mix": ("本晚结论", "Tonight's verdicts"),
+    "rows_and_fps": ("共 {rows} 条计划短信，误发 {fps} 条（拦截 + 暂缓）。",
+                     "{rows} planned messages, {fps} false positives (block + hold)."),
+    "changes": ("与上一晚及近 7 晚中位数相比", "Against last night and the 7-night median"),
+    "worst_rules": ("误发率最高或上升最快的规则", "Rules misfiring most, or rising fastest"),
+    "worst_rules_note": ("误发率 = 拦截与暂缓 ÷ 规则的全部计划短信；走势为最近 {nights} 晚。",
+                         "Rate = blocked and held ÷ all the rule's planned rows; the trend "
+                         "line covers the last {nights} nights."),
+    "no_rules": ("本晚没有规则被拦截或暂缓。", "No rule had a message blocked or held tonight."),
+    "feed_health": ("数据源健康", "Health of the feeds"),
+    "feed_fresh": ("还款数据新鲜度", "Payment feed freshness"),
+    "feed_volume": ("数据量检查", "Volume guards"),
+    "feed_unplaced": ("无法归属的还款", "Unplaced money"),
+    "feed_ok": ("正常", "ok"),
+    "feed_problem": ("有问题", "problem"),
+    "held_messages": ("{count} 条短信因此暂缓", "{count} messages held for it"),
+    "verdicts": ("结论", "Verdicts"),
+    "flags": ("标记", "Flags"),
+    "flags_note": ("一条短信触发几个标记，就在几个标记下各计一次。",
+                   "A message counts under each flag it carries."),
+    "rules": ("误发最多的规则", "Rules that misfire most"),
+    "templates": ("误发最多的模板", "Templates that misfire most"),
+    "fp_definition": ("规则（模板）的误发是其结论为拦截或暂缓的短信；误发率 = 误发数 ÷ "
+                      "该规则（模板）的全部计划短信（含退回）。按误发率排序。",
+                      "A false positive of a rule or template is one of its messages whose "
+                      "verdict is block or hold; its rate is false positives / all of the "
+                      "rule's (template's) send_batch rows, rejected ones included. Sorted by "
+                      "rate."),
+    "more_rows": ("另有 {count} 项未列出", "… and {count} more"),
+    "staleness": ("规则数据的时效", "How stale the rules' data was"),
+    "staleness_note": ("从规则运行（rule_evaluated_at）到本次核对时点的小时数；超过 "
+                       "max_rule_age_hours（默认 24 小时）即触发“数据已过时”。",
+                       "Hours from rule_evaluated_at to the run's as-of, per rule; STALE_DATA's "
+                       "age clause starts above max_rule_age_hours (24 h by default)."),
+    "comparison": ("与上一晚相比", "Compared with the previous night"),
+    "no_previous": ("没有更早的记录。", "No earlier night is recorded."),
+    "total_messages": ("计划短信", "messages"),
+    "total_false_positives": ("误发", "false positives"),
+    "trends": ("走势", "Trends"),
+    "trends_note": ("最近 {nights} 个已记录夜晚（每晚取其最后一次运行）。",
+                    "The last {nights} recorded nights (each night's latest run)."),
+    "trend_verdicts": ("结论构成", "Verdict mix"),
+    "trend_rules": ("各规则误发率", "False-positive rate by rule"),
+    "trend_templates": ("各模板误发率", "False-positive rate by template"),
+    "trend_staleness": ("数据时效（中位小时）", "Staleness lag (median hours)"),
+    "trend_one_night": ("只有一晚的记录，尚无走势。", "Only one night is recorded: no trend yet."),
+    "last_7": ("近 7 晚", "last 7 nights"),
+    "last_30": ("近 30 晚", "last 30 nights"),
+    "examples": ("示例", "Examples"),
+    "examples_note": ("每个标记最多 {count} 条，每条短信只列一次并附全部标记与证据。",
+                      "Up to {count} messages per flag; each message once, with all its flags "
+                      "and evidence."),
+    "no_examples": ("没有短信触发标记。", "No message carries a flag."),
+    "no_id": ("（无编号）", "(no id)"),
+    "days": ("{days} 天", "{days} days"),
+    "glossary": ("术语", "Glossary"),
+    "complaints": ("投诉核对", "Complaints traced"),
+    "footer": ("reconcile {version} · 运行 {run}", "reconcile {version} · run {run}"),
+}
+
+
+def phrase(key: str, lang: str, **fields: object) -> str:
+    zh, en = PHRASES[key]
+    text = zh if lang == "zh-CN" else en
+    return text.format(**fields) if fields else text
+
+
+def flag_name(flag: str, lang: str) -> str:
+    """A flag's plain name; an unknown flag (from a newer history) shows as recorded."""
+    term = FLAG_TERMS.get(flag)
+    return term.name(lang) if term else flag
+
+
+def outcome_name(outcome: str, lang: str) -> str:
+    term = OUTCOME_TERMS.get(outcome)
+    return term.name(lang) if term else outcome
+
+
+def column(key: str, lang: str) -> str:
+    return COLUMN_TERMS[key].name(lang)
