@@ -44,7 +44,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "frequency_scope": "borrower",
         "require_opt_out": False,
         "phone_country_code": "86",
-        "report_language": "zh-CN",
     },
     "us_reg_f": {
         "allowed_hours_start": "08:00",
@@ -54,7 +53,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "frequency_scope": "loan",
         "require_opt_out": True,
         "phone_country_code": "1",
-        "report_language": "en",
     },
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
@@ -63,6 +61,8 @@ HISTORY_PERSONAL_DATA = ("pseudonymised", "clear")
 REPORT_LANGUAGES = ("zh-CN", "en")
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
+# The morning report's language a profile brings (its readers'); report_language overrides.
+PROFILE_REPORT_LANGUAGES: dict[str, str] = {"cn": "zh-CN", "us_reg_f": "en"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Settings:
     # The morning report (docs/report.md): its language ("zh-CN" or "en"; the profile's by
     # default), and a complaints file (and the SMS gateway's dispatch log) whose traced
     # complaints it adds; paths relative to the working directory. None changes a finding.
-    report_language: str = _DEFAULTS["report_language"]
+    report_language: str = PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE]
     report_complaints_file: str = ""
     report_dispatch_log: str = ""
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
@@ -223,7 +223,8 @@ def _checked_value(base: Settings, name: str, value: Any, where: str) -> Any:
 def _profile(value: Any, where: str) -> dict[str, Any]:
     if value not in PROFILES:
         raise ConfigError(f"{where} must be one of {', '.join(PROFILES)}, got {value!r}")
-    return {PROFILE: value, **PROFILES[value]}
+    return {PROFILE: value, **PROFILES[value],
+            "report_language": PROFILE_REPORT_LANGUAGES[value]}
 
 
 def _check_consistency(settings: Settings, source: str) -> None:

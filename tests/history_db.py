@@ -141,3 +141,28 @@ def sample_history(folder: Path) -> tuple[Path, list[dict[str, Any]]]:
         assert result.exit_code == 0, result.output
         summaries.append(json.loads((out / "summary.json").read_text(encoding="utf-8")))
     return db, summaries
+
+
+def generated_history(folder: Path, nights: int = 8, *, personal_data: str = "clear",
+                      messages: int = 240) -> Path:
+    """`nights` generated drops (one a night from 2026-11-16, seed = night) reconciled into
+    one history by the real `reconcile run --db`. Each night more loans are paid before the
+    rule runs (rate paid rising from 2 % by 3 points a night), so the delinquency rules'
+    false-positive rates climb: a trend to draw. Kept in clear text unless asked (the
+    names are what the browser must render)."""
+    from drops import invoke
+
+    db = folder / "history.duckdb"
+    config = folder / "history.toml"
+    config.write_text(f'history_personal_data = "{personal_data}"\n', encoding="utf-8")
+    for night in range(nights):
+        as_of = f"2026-11-{16 + night:02d}T01:30:00+08:00"
+        drop, out = folder / f"drop{night}", folder / f"out{night}"
+        generated = invoke("generate", str(drop), "-n", str(messages), "--seed", str(night),
+                           "--as-of", as_of, "--rate", f"paid={0.02 + 0.03 * night:.2f}",
+                           "--no-labels", "--quiet")
+        assert generated.exit_code == 0, generated.output
+        result = invoke("run", str(drop), "--out", str(out), "--as-of", as_of, "--db", str(db),
+                        "--config", str(config), "--quiet")
+        assert result.exit_code in (0, 3, 5), result.output
+    return db

@@ -83,8 +83,10 @@ def test_report_query_and_write_take_str_paths(result: reconcile.RunResult,
     report = build_report(db)
     assert report.run.run_id == result.run_id
     target = str(run_dir / "report.md")
-    write_report(target, render(report, "markdown"))
+    write_report(target, render(report, "markdown", "en"))
     assert Path(target).read_text(encoding="utf-8").startswith("# reconcile morning report")
+    # Without a language, the run's own: the cn profile's Chinese.
+    assert render(report, "markdown").startswith("# reconcile 晨报")
 
 
 def test_a_datetime_as_of_is_the_same_instant(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from reconcile.cli.common import error_handler, option_name
 from reconcile.cli.history import history_group
 from reconcile.cli.query import query
 from reconcile.cli.report import report
+from reconcile.cli.trace import complaints, trace
 from reconcile.config import PROFILES, load_settings, with_overrides
 from reconcile.nightly.engine import run
 from reconcile.nightly.policy import (
@@ -52,6 +53,8 @@ def main() -> None:
 
 main.add_command(query)
 main.add_command(report)
+main.add_command(trace)
+main.add_command(complaints)
 main.add_command(history_group)
 
 

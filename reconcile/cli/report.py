@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconcile.cli.common import error_handler
+from reconcile.config import REPORT_LANGUAGES, load_settings
 from reconcile.report.build import build_report
 from reconcile.report.render import FORMATS, render, write_report
 
@@ -25,20 +26,29 @@ from reconcile.report.render import FORMATS, render, write_report
 @click.option("--show-pii", is_flag=True,
               help="Show phone numbers and names unmasked (masked by default: "
                    "138****1234, 张*).")
+@click.option("--lang", type=click.Choice(REPORT_LANGUAGES), default=None,
+              help="The report's language [default: --config's report_language, else the "
+                   "one the run was recorded with; the cn profile's is zh-CN].")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="A TOML config whose report_* settings apply.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def report(run_id: str | None, history_db: Path, output_format: str, output: Path | None,
-           show_pii: bool, debug: bool) -> None:
+           show_pii: bool, lang: str | None, config_path: Path | None, debug: bool) -> None:
     """Report on run RUN_ID (default: the latest) from the history database.
 
-    Counts by verdict and flag, the rules and templates with the most false positives,
-    how stale the rules' data was, the change since the previous night, and example
-    messages per flag with their evidence.
+    At a glance: the verdicts, what moved against last night and the 7-night median, the
+    rules misfiring most or rising fastest, the health of the feeds. Then trends over
+    the last 30 recorded nights, counts by flag, the rules and templates with the highest
+    false-positive rates, how stale the rules' data was, the change since the previous
+    night, and example messages with all their flags and evidence.
 
     Exit status: 0 the report was written, 2 unknown RUN_ID or a missing, empty or
     unusable database, 1 any other failure.
     """
     with error_handler(debug):
-        text = render(build_report(history_db, run_id, show_pii=show_pii), output_format)
+        if lang is None and config_path is not None:
+            lang = load_settings(config_path).report_language
+        text = render(build_report(history_db, run_id, show_pii=show_pii), output_format, lang)
         if output is None:
             click.echo(text, nl=False)
         else:

@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from reconcile.config import Settings
+from reconcile.config import DEFAULT_PROFILE, PROFILE_REPORT_LANGUAGES, Settings
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
-from reconcile.schema import FLAGS, OUTCOMES
+from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
 from reconcile.sqlfiles import read_sql
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
     "runs", "run_header", "verdict_counts", "flag_counts", "misfires", "staleness",
-    "comparison", "examples",
+    "comparison", "examples", "trends",
 )
 FALSE_POSITIVE_VERDICTS: tuple[str, ...] = ("block", "hold")
 FALSE_POSITIVE_DEFINITION = (
@@ -40,6 +41,11 @@ FALSE_POSITIVE_DEFINITION = (
 STALENESS_BUCKETS: tuple[str, ...] = ("<6h", "6–12h", "12–24h", "24–48h", "≥48h")
 EXAMPLES_PER_FLAG = 3
 TOP = 10
+# Trends cover this many recorded nights; the at-a-glance medians the last SHORT_WINDOW
+# nights before the reported one.
+TREND_NIGHTS = 30
+SHORT_WINDOW = 7
+WATCHED_RULES = 3
 
 PiiKind = Literal["phone", "name"]
 # Where a reason's next `FLAG: detail` part starts.
@@ -91,9 +97,14 @@ class RunInfo:
     warnings: tuple[str, ...] = ()
     # How the history keeps the run's phones and names: "pseudonymised" or "clear".
     personal_data: str = "clear"
+    # The report language its settings name (its profile's when it predates the setting).
+    language: str = PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE]
+    # Checks its settings switched off: a feed guard among them is shown as off.
+    disabled_checks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "warnings": list(self.warnings)}
+        return {**dataclasses.asdict(self), "warnings": list(self.warnings),
+                "disabled_checks": list(self.disabled_checks)}
 
 
 @dataclass(frozen=True)
@@ -202,11 +213,149 @@ class Example:
     claimed_overdue_amount: str | None
     claimed_days_past_due: int | None
     reason: str
+    # Every flag the message carries; it is listed once, under `flag`.
+    flags: tuple[str, ...] = ()
+    rule_id: str | None = None
+    template_id: str | None = None
 
     @property
     def evidence(self) -> list[str]:
         """The reason split into one `FLAG: detail` line per flag (a detail may hold '; ')."""
         return [part for part in _FLAG_START.split(self.reason) if part]
+
+
+@dataclass(frozen=True)
+class NightFigures:
+    """One recorded night of the trends: its verdict mix and how old the rules' data was."""
+
+    night: str
+    messages: int
+    false_positives: int
+    sent: int
+    held: int
+    blocked: int
+    rejected: int
+    median_age_hours: float | None
+    p90_age_hours: float | None
+
+    def count(self, outcome: str) -> int:
+        return {"send": self.sent, "hold": self.held, "block": self.blocked,
+                "rejected": self.rejected}[outcome]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: round(v, 2) if isinstance(v, float) else v
+                for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class KeyTrend:
+    """One rule's (template's) messages and false positives on each night of the trends."""
+
+    key: str | None
+    messages: tuple[int, ...]
+    false_positives: tuple[int, ...]
+
+    @property
+    def rates(self) -> tuple[float | None, ...]:
+        """The false-positive rate per night; None where the rule picked nothing."""
+        return tuple(fp / n if n else None
+                     for n, fp in zip(self.messages, self.false_positives, strict=True))
+
+    def median_rate(self, nights: int) -> float | None:
+        """The median rate over the last `nights` nights (tonight included) it picked any."""
+        return _median([r for r in self.rates[-nights:] if r is not None])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "messages": list(self.messages),
+                "false_positives": list(self.false_positives),
+                "rates": [None if r is None else round(r, 4) for r in self.rates]}
+
+
+@dataclass(frozen=True)
+class Trends:
+    """The last TREND_NIGHTS recorded nights up to the reported one, oldest first."""
+
+    nights: tuple[NightFigures, ...]
+    rules: tuple[KeyTrend, ...]
+    templates: tuple[KeyTrend, ...]
+
+    @property
+    def night_dates(self) -> tuple[str, ...]:
+        return tuple(n.night for n in self.nights)
+
+    @staticmethod
+    def most_misfiring(series: tuple[KeyTrend, ...], count: int) -> tuple[KeyTrend, ...]:
+        """The `count` keys with the most false positives over the nights, then by key."""
+        ranked = sorted(series, key=lambda t: (-sum(t.false_positives), _sort_key(t.key)))
+        return tuple(t for t in ranked[:count] if sum(t.false_positives))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"nights": [n.to_dict() for n in self.nights],
+                "rules": [r.to_dict() for r in self.rules],
+                "templates": [t.to_dict() for t in self.templates]}
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A figure tonight, last night and the median of the SHORT_WINDOW nights before."""
+
+    name: str  # "messages", "false_positives" or an outcome
+    current: int
+    previous: int | None
+    median: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class WatchedRule:
+    """A rule whose false-positive rate is among the highest tonight, or rising fastest."""
+
+    key: str | None
+    why: Literal["highest", "rising"]
+    messages: int
+    false_positives: int
+    rate: float
+    median_rate: float | None  # over the SHORT_WINDOW nights before tonight
+    recent_rates: tuple[float | None, ...]  # the last SHORT_WINDOW + 1 nights, tonight last
+
+    @property
+    def rise(self) -> float | None:
+        return None if self.median_rate is None else self.rate - self.median_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        rise = self.rise
+        return {**dataclasses.asdict(self), "rate": round(self.rate, 4),
+                "median_rate": None if self.median_rate is None else round(self.median_rate, 4),
+                "rise": None if rise is None else round(rise, 4),
+                "recent_rates": [None if r is None else round(r, 4) for r in self.recent_rates]}
+
+
+@dataclass(frozen=True)
+class FeedGuard:
+    """One of the night-wide guards (FEED_FLAGS): how many messages it held."""
+
+    flag: str
+    held: int
+    enabled: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The first screen: what moved, which rules to look at, whether the feeds were sound."""
+
+    movements: tuple[Movement, ...]
+    watched: tuple[WatchedRule, ...]
+    feeds: tuple[FeedGuard, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"movements": [m.to_dict() for m in self.movements],
+                "watched_rules": [w.to_dict() for w in self.watched],
+                "feeds": [f.to_dict() for f in self.feeds]}
 
 
 @dataclass(frozen=True)
@@ -221,6 +370,9 @@ class Report:
     comparison: Comparison | None
     examples: tuple[Example, ...]
     pii_masked: bool
+    trends: Trends | None = None
+    glance: Glance | None = None
+    examples_per_flag: int = EXAMPLES_PER_FLAG
     false_positive_definition: str = FALSE_POSITIVE_DEFINITION
     staleness_buckets: tuple[str, ...] = STALENESS_BUCKETS
 
@@ -245,12 +397,15 @@ class Report:
             "staleness_buckets": list(self.staleness_buckets),
             "staleness": [s.to_dict() for s in self.staleness],
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "glance": None if self.glance is None else self.glance.to_dict(),
+            "trends": None if self.trends is None else self.trends.to_dict(),
             "examples": {
                 flag: [
-                    {k: v for k, v in dataclasses.asdict(e).items() if k != "flag"}
+                    {k: list(v) if k == "flags" else v
+                     for k, v in dataclasses.asdict(e).items() if k != "flag"}
                     for e in self.examples_of(flag)
                 ]
-                for flag in FLAGS
+                for flag in _ordered(FLAGS, {e.flag: 0 for e in self.examples})
                 if self.examples_of(flag)
             },
         }
@@ -339,25 +494,37 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
     if previous_id is not None:
         comparison = Comparison(_run_info(con, previous_id),
                                 _changes(_query(con, "comparison", **pair)))
-    found = _query(con, "examples", run_id=current_id, per_flag=examples_per_flag)
-    examples = tuple(_example(row, show_pii, run.personal_data)
-                     for flag in _ordered(FLAGS, flag_counts) for row in found if row[0] == flag)
+    found = _query(con, "examples", run_id=current_id, per_flag=examples_per_flag,
+                   flag_order=_ordered(FLAGS, flag_counts))
+    examples = tuple(_example(row, show_pii, run.personal_data) for row in found)
+    trends = _trends(_query(con, "trends", run_id=current_id, nights=TREND_NIGHTS))
     return Report(run=run, timezone=str(timezone), verdicts=verdicts, flags=flags,
                   rules=rules, templates=templates, staleness=staleness,
-                  comparison=comparison, examples=examples, pii_masked=not show_pii)
+                  comparison=comparison, examples=examples, pii_masked=not show_pii,
+                  trends=trends, glance=_glance(trends, rules, run, flag_counts),
+                  examples_per_flag=examples_per_flag)
 
 
 def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
     row = _query(con, "run_header", run_id=run_id)[0]
+    profile_language = PROFILE_REPORT_LANGUAGES.get(
+        str(row[10]), PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE])
     return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
                    duration_seconds=float(row[3]), data_dir=row[4], reconcile_version=row[5],
                    messages=int(row[6]), warnings=tuple(row[7] or ()),
-                   personal_data=str(row[8] or "clear"))
+                   personal_data=str(row[8] or "clear"),
+                   language=str(row[9] or profile_language),
+                   disabled_checks=tuple(row[11] or ()))
 
 
 def _ordered(known: tuple[str, ...], found: dict[str, Any]) -> list[str]:
     """The known names in their defined order, then any other name found, sorted."""
     return [*known, *sorted(name for name in found if name not in known)]
+
+
+def _in_flag_order(flags: list[str]) -> tuple[str, ...]:
+    """The flags given, known ones in FLAGS order, then any other, sorted."""
+    return tuple(f for f in _ordered(FLAGS, dict.fromkeys(flags)) if f in flags)
 
 
 def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
@@ -371,7 +538,7 @@ def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
 
 def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Example:
     (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
-     claimed_amount, claimed_days, reason) = row
+     claimed_amount, claimed_days, reason, flags, rule_id, template_id) = row
     if personal_data == "pseudonymised":
         phone, name = _pseudonym_shown(phone), _pseudonym_shown(name)
     elif not show_pii:
@@ -379,4 +546,74 @@ def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Exampl
     return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,
                    borrower_name=name, loan_id=loan_id, overdue_amount=overdue_amount,
                    days_past_due=days_past_due, claimed_overdue_amount=claimed_amount,
-                   claimed_days_past_due=claimed_days, reason=reason)
+                   claimed_days_past_due=claimed_days, reason=reason,
+                   flags=_in_flag_order(list(flags or ())),
+                   rule_id=rule_id, template_id=template_id)
+
+
+def _trends(rows: list[tuple[Any, ...]]) -> Trends:
+    """trends.sql's rows as series aligned on its nights (0 where a key picked nothing)."""
+    nights = tuple(
+        NightFigures(str(row[0]), *(int(v) for v in row[3:9]),
+                     *(None if v is None else float(v) for v in row[9:11]))
+        for row in rows if row[1] == "night")
+    position = {figures.night: i for i, figures in enumerate(nights)}
+
+    def series(dimension: str) -> tuple[KeyTrend, ...]:
+        counts: dict[str | None, tuple[list[int], list[int]]] = {}
+        for night, kind, key, messages, false_positives, *_ in rows:
+            if kind == dimension:
+                pair = counts.setdefault(key, ([0] * len(nights), [0] * len(nights)))
+                pair[0][position[str(night)]] = int(messages)
+                pair[1][position[str(night)]] = int(false_positives)
+        return tuple(KeyTrend(key, tuple(m), tuple(fp)) for key, (m, fp) in counts.items())
+
+    return Trends(nights=nights, rules=series("rule"), templates=series("template"))
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _glance(trends: Trends, rules: tuple[Misfire, ...], run: RunInfo,
+            flag_counts: dict[str, Any]) -> Glance:
+    earlier = trends.nights[:-1][-SHORT_WINDOW:]
+    previous = trends.nights[-2] if len(trends.nights) > 1 else None
+    tonight = trends.nights[-1]
+
+    def movement(name: str, value: Any) -> Movement:
+        return Movement(name, value(tonight), None if previous is None else value(previous),
+                        _median([value(n) for n in earlier]))
+
+    movements = (movement("messages", lambda n: n.messages),
+                 movement("false_positives", lambda n: n.false_positives),
+                 *(movement(o, lambda n, o=o: n.count(o)) for o in OUTCOMES))
+    feeds = tuple(FeedGuard(flag, int(flag_counts.get(flag, 0)),
+                            flag not in run.disabled_checks) for flag in FEED_FLAGS)
+    return Glance(movements=movements, watched=_watched(trends, rules), feeds=feeds)
+
+
+def _watched(trends: Trends, rules: tuple[Misfire, ...]) -> tuple[WatchedRule, ...]:
+    """The WATCHED_RULES rules to look at first: the highest rates tonight, and the one
+    rising fastest against its median of the nights before, if not among them."""
+    by_key = {t.key: t for t in trends.rules}
+    candidates = []
+    for misfire in rules:
+        rates = by_key[misfire.key].rates if misfire.key in by_key else (misfire.rate,)
+        median_rate = _median([r for r in rates[:-1][-SHORT_WINDOW:] if r is not None])
+        candidates.append(WatchedRule(
+            misfire.key, "highest", misfire.messages, misfire.false_positives, misfire.rate,
+            median_rate, tuple(rates[-(SHORT_WINDOW + 1):])))
+    highest = sorted((c for c in candidates if c.false_positives),
+                     key=lambda c: (-c.rate, -c.false_positives, _sort_key(c.key)))
+    chosen = highest[:WATCHED_RULES - 1]
+    risers = sorted((c for c in candidates if c not in chosen and (c.rise or 0) > 0),
+                    key=lambda c: (-(c.rise or 0), _sort_key(c.key)))
+    if risers:
+        chosen.append(dataclasses.replace(risers[0], why="rising"))
+    chosen += [c for c in highest if c not in chosen][:WATCHED_RULES - len(chosen)]
+    return tuple(chosen)
+
+
+def _sort_key(key: str | None) -> tuple[bool, str]:
+    return key is None, key or ""

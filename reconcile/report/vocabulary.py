@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconcile.config import REPORT_LANGUAGES as LANGUAGES
+from reconcile.errors import ConfigError
 
-__all__ = ["LANGUAGES", "Term", "column", "flag_name", "outcome_name", "phrase"]
+__all__ = ["LANGUAGES", "Term", "check_language", "column", "flag_name", "outcome_name",
+           "phrase"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,11 @@ COLUMN_TERMS: dict[str, Term] = {
                      "The same figure the night before."),
     "median_7": Term("7 晚中位数", "7-night median", "最近 7 个已记录夜晚的中位数。",
                      "Median over the last 7 recorded nights."),
+    "median_before": Term("前 7 晚中位数", "median of 7 before",
+                          "本晚之前最近 7 个已记录夜晚的中位数。",
+                          "Median over the 7 recorded nights before tonight."),
+    "median_30": Term("30 晚中位数", "30-night median", "最近 30 个已记录夜晚的中位数。",
+                      "Median over the last 30 recorded nights."),
     "now": Term("本晚", "tonight", "本次运行的指标。", "This run's figure."),
     "change": Term("变化", "change", "本晚减去上一晚。", "Tonight minus last night."),
     "share": Term("占比", "share", "占全部计划短信的比例。", "Share of all planned rows."),
@@ -215,11 +222,12 @@ PHRASES: dict[str, tuple[str, str]] = {
     "verdict_mix": ("本晚结论", "Tonight's verdicts"),
     "rows_and_fps": ("共 {rows} 条计划短信，误发 {fps} 条（拦截 + 暂缓）。",
                      "{rows} planned messages, {fps} false positives (block + hold)."),
-    "changes": ("与上一晚及近 7 晚中位数相比", "Against last night and the 7-night median"),
+    "changes": ("与上一晚及前 7 晚中位数相比", "Against last night and the 7 nights before"),
     "worst_rules": ("误发率最高或上升最快的规则", "Rules misfiring most, or rising fastest"),
-    "worst_rules_note": ("误发率 = 拦截与暂缓 ÷ 规则的全部计划短信；走势为最近 {nights} 晚。",
+    "worst_rules_note": ("误发率 = 拦截与暂缓 ÷ 规则的全部计划短信；走势为最近 {nights} 晚"
+                         "（含本晚）。",
                          "Rate = blocked and held ÷ all the rule's planned rows; the trend "
-                         "line covers the last {nights} nights."),
+                         "line covers the last {nights} nights, tonight included."),
     "no_rules": ("本晚没有规则被拦截或暂缓。", "No rule had a message blocked or held tonight."),
     "feed_health": ("数据源健康", "Health of the feeds"),
     "feed_fresh": ("还款数据新鲜度", "Payment feed freshness"),
@@ -227,6 +235,19 @@ PHRASES: dict[str, tuple[str, str]] = {
     "feed_unplaced": ("无法归属的还款", "Unplaced money"),
     "feed_ok": ("正常", "ok"),
     "feed_problem": ("有问题", "problem"),
+    "feed_off": ("已关闭", "switched off"),
+    "guard": ("检查", "guard"),
+    "status": ("状态", "status"),
+    "why": ("原因", "why"),
+    "why_highest": ("误发率最高", "highest rate"),
+    "why_rising": ("上升最快", "rising fastest"),
+    "unchanged_flags": ("另有 {count} 个标记与上一晚持平，未列出。",
+                        "{count} flags unchanged since last night are not shown."),
+    "top_keys": ("误发最多的 {count} 项；其余见下方表格。",
+                 "The {count} with most false positives; the tables below list the rest."),
+    "nights_shown": ("最近 {count} 晚", "the last {count} nights"),
+    "flags_none": ("另有 {count} 个标记本晚未触发。", "{count} flags were not raised tonight."),
+    "medians": ("近 7 晚与近 30 晚的误发率中位数", "Median false-positive rate, 7 and 30 nights"),
     "held_messages": ("{count} 条短信因此暂缓", "{count} messages held for it"),
     "verdicts": ("结论", "Verdicts"),
     "flags": ("标记", "Flags"),
@@ -270,7 +291,92 @@ PHRASES: dict[str, tuple[str, str]] = {
     "glossary": ("术语", "Glossary"),
     "complaints": ("投诉核对", "Complaints traced"),
     "footer": ("reconcile {version} · 运行 {run}", "reconcile {version} · run {run}"),
+    # reconcile trace and reconcile complaints (docs/complaints.md)
+    "trace_title": ("reconcile 短信追溯", "reconcile trace"),
+    "by_phone": ("手机号", "phone"),
+    "by_borrower": ("借款人", "borrower"),
+    "by_message": ("短信", "message"),
+    "history": ("运行历史", "history"),
+    "times_in": ("时间为 {zone} 时区", "times in {zone}"),
+    "since": ("自 {night} 起的夜晚", "nights from {night} on"),
+    "all_nights": ("全部已记录的夜晚", "every recorded night"),
+    "counting_runs": ("每晚只取算数的那次运行", "the run that counts for each night"),
+    "all_runs": ("包括同一晚的重跑", "re-runs of a night included"),
+    "trace_pii_masked": ("手机号与姓名已遮盖（假名化的显示为 # 加其密钥哈希开头；"
+                         "--show-pii 显示明文）",
+                         "phones and names are masked (a pseudonymised one shows as # and the "
+                         "start of its keyed hash; --show-pii shows clear ones)"),
+    "trace_pii_shown": ("明文记录的手机号与姓名未遮盖（--show-pii）",
+                        "phones and names recorded in clear are NOT masked (--show-pii)"),
+    "pii_always_masked": ("手机号与姓名已遮盖（假名化的显示为 # 加其密钥哈希开头）",
+                          "phones and names are masked (a pseudonymised one shows as # and "
+                          "the start of its keyed hash)"),
+    "message_count": ("共 {count} 条计划短信", "{count} planned messages"),
+    "no_messages": ("历史中没有发给此人的计划短信。",
+                    "No planned message to this person is recorded in the history."),
+    "borrower": ("借款人", "borrower"),
+    "scheduled": ("计划发送", "scheduled"),
+    "superseded": ("已被同晚的重跑取代", "superseded by a later run of the night"),
+    "no_flags": ("无标记", "no flag"),
+    "reason": ("原因", "reason"),
+    "complaints_title": ("reconcile 投诉核对", "reconcile complaints"),
+    "complaints_count": ("共 {count} 件投诉", "{count} complaints"),
+    "complaints_file": ("投诉文件", "complaints"),
+    "window": ("时间窗：每件投诉之前 {days} 天", "window: {days} days before each complaint"),
+    "dispatch_log": ("发送记录", "dispatch log"),
+    "no_dispatch_log": ("无发送记录：视为发送方按结论执行（发送即发出，暂缓、拦截、退回即未发出）",
+                        "no dispatch log: the dispatcher is taken to follow the verdicts "
+                        "(send went out; hold, block and rejected did not)"),
+    "complaint": ("投诉", "complaint"),
+    "complaints_column": ("投诉数", "complaints"),
+    "received": ("收到于", "received"),
+    "category": ("类别", "category"),
+    "class": ("归类", "class"),
+    "dispatched": ("已发出", "dispatched"),
+    "not_dispatched": ("未发出", "not dispatched"),
+    "sent_at": ("发送于", "sent at"),
+    "complaint_night": ("归入 {night}", "counted under {night}"),
+    "summary": ("汇总", "Summary"),
+    "by_class": ("按归类", "Complaints by class"),
+    "misses_by_rule": ("漏判（无标记发出）按规则", "Misses (sent clean messages) by rule"),
+    "misses_by_template": ("漏判（无标记发出）按模板", "Misses (sent clean messages) by template"),
+    "no_misses": ("没有无标记发出的短信。", "No message was sent clean."),
+    "by_night": ("逐晚的投诉归类", "Complaints by class, night by night"),
+    "by_night_note": ("每件投诉计入决定其归类的最晚一条短信的夜晚；"
+                      "从未计划的计入收到投诉的本地日期。",
+                      "Each complaint counts under the night of the latest message that gave it "
+                      "its class; a never-planned one under the local date it was received."),
+    "no_complaints": ("文件中没有投诉。", "The file holds no complaint."),
+    "class_sent_with_flag": ("带标记仍发出", "sent with a flag"),
+    "class_sent_with_flag_note": (
+        "带着标记或结论不是发送却仍发出：发送方没有照结论执行，或该标记被配置为发送。",
+        "Sent although it carried a flag or its verdict was not send: the dispatcher "
+        "ignored a verdict, or the flag is mapped to send."),
+    "class_sent_clean": ("无标记发出", "sent clean"),
+    "class_sent_clean_note": (
+        "结论为发送、没有标记且已发出：reconcile 的漏判，或本就是正当的催收。",
+        "Sent, verdict send, no flag: a miss of reconcile, or a rightful collection."),
+    "class_stopped": ("已拦下", "stopped"),
+    "class_stopped_note": (
+        "reconcile 暂缓、拦截或退回了它，且它没有发出。",
+        "reconcile held, blocked or rejected it, and it was not sent."),
+    "class_not_sent": ("未发出", "not sent"),
+    "class_not_sent_note": (
+        "结论为发送，但发送记录里没有它（仅在提供发送记录时）。",
+        "Verdict send, but the dispatch log does not list it (only with a dispatch log)."),
+    "class_never_planned": ("从未计划", "never planned"),
+    "class_never_planned_note": (
+        "投诉之前的时间窗内没有发给此人的计划短信。",
+        "No message to this person was planned in the window before the complaint."),
 }
+
+
+def check_language(lang: str) -> str:
+    """lang when the reports speak it; else a usage error (exit 2)."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"must be one of {', '.join(LANGUAGES)}, got {lang!r}",
+                          parameter="lang")
+    return lang
 
 
 def phrase(key: str, lang: str, **fields: object) -> str:

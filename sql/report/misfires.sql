@@ -3,8 +3,9 @@
 -- (template) is one of its messages whose verdict is block or hold; its rate is false
 -- positives / every send_batch row of the rule (template), rejected ones included (the
 -- false_positives_by_rule_night view's rate). One row per (dimension, key), dimension
--- being 'rule' or 'template'; sorted by false positives, then rate; the previous night's
--- figures stand beside them.
+-- being 'rule' or 'template'; the previous night's figures stand beside them. Sorted by
+-- rate, then false positives: a rule that blocks every message it picks comes first,
+-- however few.
 -- params: $run_id, $previous_run_id (NULL when there is no previous night)
 WITH picked AS (
     SELECT run_id, 'rule' AS dimension, rule_id AS key, verdict
@@ -31,4 +32,4 @@ counted AS (
 SELECT *
 FROM counted
 WHERE messages > 0
-ORDER BY dimension, blocked + held DESC, (blocked + held) / messages DESC, key NULLS LAST;
+ORDER BY dimension, (blocked + held) / messages DESC, blocked + held DESC, key NULLS LAST;

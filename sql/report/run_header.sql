@@ -2,7 +2,8 @@
 -- answers: when was a run judged (as-of, shown in the session's time zone), when did it
 -- finish (to the second), on which drop, with which reconcile, and how many send_batch
 -- rows did it have, what could its data not tell (warnings), and does the history keep
--- its phones and names pseudonymised?
+-- its phones and names pseudonymised? Which report language, profile and switched-off
+-- checks did its settings name (NULL for runs recorded before a setting existed)?
 -- params: $run_id
 SELECT
     run_id,
@@ -13,6 +14,9 @@ SELECT
     reconcile_version,
     messages,
     warnings,
-    personal_data
+    personal_data,
+    settings ->> 'report_language' AS report_language,
+    settings ->> 'profile' AS profile,
+    CAST(settings -> 'disabled_checks' AS VARCHAR[]) AS disabled_checks
 FROM runs
 WHERE run_id = $run_id;
