@@ -380,3 +380,32 @@ def test_a_dispatch_goes_out_from_one_nights_plan(replayed: Path, tmp_path: Path
         ("2026-11-22", "SMS2026112300103", "hold"), ("2026-11-23", "SMS2026112300103", "send")]
     assert [m["class"] for m in complaint["messages"]] == classes
     assert [m["sent_at"] for m in complaint["messages"]] == sent
+
+
+# --- in the morning report -----------------------------------------------------------------
+
+
+def test_the_morning_report_traces_the_configured_complaints(scene: Scene,
+                                                             tmp_path: Path) -> None:
+    config = tmp_path / "report.toml"
+    config.write_text(f'report_language = "en"\nreport_complaints_file = '
+                      f'"{scene.complaints}"\nreport_dispatch_log = "{scene.dispatch_log}"\n',
+                      encoding="utf-8")
+    db = scene.histories.pseudonymised
+    report = CliRunner().invoke(main, ["report", "--db", str(db), "--config", str(config),
+                                       "--format", "json"])
+    assert report.exit_code == EXIT_OK, report.output
+    summary = json.loads(report.stdout)["complaints"]
+    assert summary["file"] == str(scene.complaints)
+    assert summary["by_class"] == {"sent_with_flag": 1, "sent_clean": 1, "stopped": 2,
+                                   "not_sent": 1, "never_planned": 2}
+    assert summary == {"file": str(scene.complaints), **traced(
+        scene.complaints, "--db", db, "--dispatched", scene.dispatch_log)["summary"]}
+    for fmt, title in (("text", "Complaints traced"), ("markdown", "## Complaints traced"),
+                       ("html", "<h2>Complaints traced</h2>")):
+        shown = CliRunner().invoke(main, ["report", "--db", str(db), "--config", str(config),
+                                          "--format", fmt]).stdout
+        assert title in shown and "sent with a flag" in shown, fmt
+    # Without a complaints file configured, the report has no such section.
+    plain = CliRunner().invoke(main, ["report", "--db", str(db), "--format", "json"])
+    assert json.loads(plain.stdout)["complaints"] is None

@@ -9,6 +9,7 @@ import click
 from reconcile.cli.common import error_handler
 from reconcile.config import REPORT_LANGUAGES, load_settings
 from reconcile.report.build import build_report
+from reconcile.report.complaints import with_complaints
 from reconcile.report.render import FORMATS, render, write_report
 
 
@@ -30,7 +31,8 @@ from reconcile.report.render import FORMATS, render, write_report
               help="The report's language [default: --config's report_language, else the "
                    "one the run was recorded with; the cn profile's is zh-CN].")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              metavar="FILE", help="A TOML config whose report_* settings apply.")
+              metavar="FILE", help="A TOML config whose report_* settings apply: its "
+                                   "language, and a complaints file to trace in the report.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def report(run_id: str | None, history_db: Path, output_format: str, output: Path | None,
            show_pii: bool, lang: str | None, config_path: Path | None, debug: bool) -> None:
@@ -46,9 +48,12 @@ def report(run_id: str | None, history_db: Path, output_format: str, output: Pat
     unusable database, 1 any other failure.
     """
     with error_handler(debug):
-        if lang is None and config_path is not None:
-            lang = load_settings(config_path).report_language
-        text = render(build_report(history_db, run_id, show_pii=show_pii), output_format, lang)
+        built = build_report(history_db, run_id, show_pii=show_pii)
+        if config_path is not None:
+            settings = load_settings(config_path)
+            lang = lang or settings.report_language
+            built = with_complaints(built, history_db, settings)
+        text = render(built, output_format, lang)
         if output is None:
             click.echo(text, nl=False)
         else:

@@ -15,7 +15,7 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -24,6 +24,9 @@ from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
 from reconcile.sqlfiles import read_sql
+
+if TYPE_CHECKING:  # complaints.py builds on this module: no import at run time
+    from reconcile.report.complaints import ComplaintsSummary
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
@@ -373,6 +376,9 @@ class Report:
     trends: Trends | None = None
     glance: Glance | None = None
     examples_per_flag: int = EXAMPLES_PER_FLAG
+    # The configured complaints, traced (reconcile.report.complaints.with_complaints).
+    complaints: ComplaintsSummary | None = None
+    complaints_file: str | None = None
     false_positive_definition: str = FALSE_POSITIVE_DEFINITION
     staleness_buckets: tuple[str, ...] = STALENESS_BUCKETS
 
@@ -399,6 +405,8 @@ class Report:
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
             "glance": None if self.glance is None else self.glance.to_dict(),
             "trends": None if self.trends is None else self.trends.to_dict(),
+            "complaints": None if self.complaints is None else {
+                "file": self.complaints_file, **self.complaints.to_dict()},
             "examples": {
                 flag: [
                     {k: list(v) if k == "flags" else v

@@ -13,6 +13,7 @@ prints. The morning report calls `trace_complaints` too.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -27,7 +28,7 @@ import duckdb
 
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, ConfigError, ReconcileError
-from reconcile.report.build import mask_pii
+from reconcile.report.build import Report, mask_pii
 from reconcile.report.markdown import md, md_code, md_table
 from reconcile.report.text import table as text_table
 from reconcile.report.trace import (
@@ -300,6 +301,29 @@ class ComplaintsSummary:
     def count(self, complaint_class: str) -> int:
         return self.by_class[CLASSES.index(complaint_class)]
 
+    def tables(self, lang: str) -> list[tuple[str, list[str], list[list[str]], str]]:
+        """The summary as (title, headers, rows, what to say when there is no row) tables,
+        as `reconcile complaints` and the morning report show it."""
+        by_class = [[class_name(name, lang), str(self.count(name))] for name in CLASSES]
+        tables = [(phrase("by_class", lang),
+                   [phrase("class", lang), phrase("complaints_column", lang)], by_class, "")]
+        for title, key, misses in (("misses_by_rule", "rule", self.misses_by_rule),
+                                   ("misses_by_template", "template", self.misses_by_template)):
+            tables.append((phrase(title, lang), [column(key, lang), column("messages", lang)],
+                           [[m.key or "–", str(m.messages)] for m in misses],
+                           phrase("no_misses", lang)))
+        tables.append((phrase("by_night", lang),
+                       [column("night", lang), *(class_name(n, lang) for n in CLASSES)],
+                       [[n.night, *(str(count) for count in n.counts)] for n in self.by_night],
+                       phrase("no_complaints", lang)))
+        return tables
+
+    def notes(self, lang: str) -> list[str]:
+        """What the night-by-night table counts, and what each class means."""
+        return [phrase("by_night_note", lang),
+                *(f"{class_name(name, lang)}{colon(lang)}{class_note(name, lang)}"
+                  for name in CLASSES)]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "complaints": self.complaints,
@@ -536,24 +560,6 @@ def _message_extra(m: ComplaintMessage, lang: str) -> str:
     return f"{phrase('class', lang)}{colon(lang)}{shown_class} · {went}{sent}"
 
 
-def _summary_tables(summary: ComplaintsSummary, lang: str
-                    ) -> list[tuple[str, list[str], list[list[str]], str]]:
-    """The summary as (title, headers, rows, what to say when there is no row) tables."""
-    by_class = [[class_name(name, lang), str(summary.count(name))] for name in CLASSES]
-    tables = [(phrase("by_class", lang),
-               [phrase("class", lang), phrase("complaints_column", lang)], by_class, "")]
-    for title, key, misses in (("misses_by_rule", "rule", summary.misses_by_rule),
-                               ("misses_by_template", "template", summary.misses_by_template)):
-        tables.append((phrase(title, lang), [column(key, lang), column("messages", lang)],
-                       [[m.key or "–", str(m.messages)] for m in misses],
-                       phrase("no_misses", lang)))
-    tables.append((phrase("by_night", lang),
-                   [column("night", lang), *(class_name(n, lang) for n in CLASSES)],
-                   [[n.night, *(str(count) for count in n.counts)] for n in summary.by_night],
-                   phrase("no_complaints", lang)))
-    return tables
-
-
 def _text(result: ComplaintsResult, lang: str) -> str:
     count = phrase("complaints_count", lang, count=len(result.complaints))
     out = [f"{phrase('complaints_title', lang)}{colon(lang)}{count}"]
@@ -567,12 +573,11 @@ def _text(result: ComplaintsResult, lang: str) -> str:
         for m in c.messages:
             out += message_text(m.message, lang, [_message_extra(m, lang)], indent="  ")
     out += ["", phrase("summary", lang)]
-    for title, headers, rows, empty in _summary_tables(result.summary, lang):
+    for title, headers, rows, empty in result.summary.tables(lang):
         out += ["", f"  {title}"]
         out += text_table(headers, rows, indent=4) if rows else [f"    {empty}"]
-    out += ["", f"  {phrase('by_night_note', lang)}", ""]
-    out += [f"  {class_name(name, lang)}{colon(lang)}{class_note(name, lang)}"
-            for name in CLASSES]
+    out.append("")
+    out += [f"  {note}" for note in result.summary.notes(lang)]
     return "\n".join(out) + "\n"
 
 
@@ -591,10 +596,21 @@ def _markdown(result: ComplaintsResult, lang: str) -> str:
         for m in c.messages:
             out += message_markdown(m.message, lang, [md(_message_extra(m, lang))])
     out += ["", f"## {md(phrase('summary', lang))}"]
-    for title, headers, rows, empty in _summary_tables(result.summary, lang):
+    for title, headers, rows, empty in result.summary.tables(lang):
         out += ["", f"### {md(title)}", ""]
         out += md_table(headers, rows) if rows else [md(empty)]
-    out += ["", md(phrase("by_night_note", lang)), ""]
-    out += [f"- **{md(class_name(name, lang))}**{colon(lang)}{md(class_note(name, lang))}"
-            for name in CLASSES]
+    out.append("")
+    out += [f"- {md(note)}" for note in result.summary.notes(lang)]
     return "\n".join(out) + "\n"
+
+
+def with_complaints(report: Report, history_db: str | Path, settings: Settings) -> Report:
+    """The morning report with the complaints of settings.report_complaints_file traced
+    (against settings.report_dispatch_log when one is set); the report as it is without."""
+    if not settings.report_complaints_file:
+        return report
+    result = trace_complaints(history_db, settings.report_complaints_file,
+                              dispatched=settings.report_dispatch_log or None,
+                              settings=settings)
+    return dataclasses.replace(report, complaints=result.summary,
+                               complaints_file=settings.report_complaints_file)

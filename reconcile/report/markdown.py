@@ -46,7 +46,8 @@ def render_markdown(report: Report, lang: str) -> str:
     return "\n".join([*_header(report, lang), *_glance(report, lang), *_trends(report, lang),
                       *_flags(report, lang), *_misfires(report, lang),
                       *_staleness(report, lang), *_comparison(report, lang),
-                      *_examples(report, lang), *_glossary(report, lang)]) + "\n"
+                      *_complaints(report, lang), *_examples(report, lang),
+                      *_glossary(report, lang)]) + "\n"
 
 
 def _section(title: str, *notes: str, level: str = "##") -> list[str]:
@@ -169,6 +170,16 @@ def _comparison(report: Report, lang: str) -> list[str]:
     if unchanged:
         out += ["", phrase("unchanged_flags", lang, count=unchanged)]
     return out
+
+
+def _complaints(report: Report, lang: str) -> list[str]:
+    if report.complaints is None:
+        return []
+    out = _section(phrase("complaints", lang), md(f"{report.complaints_file}"))
+    for title, headers, rows, empty in report.complaints.tables(lang):
+        out += _section(title, level="###")
+        out += md_table(headers, rows) if rows else [md(empty)]
+    return [*out, "", *(f"- {md(note)}" for note in report.complaints.notes(lang))]
 
 
 def _examples(report: Report, lang: str) -> list[str]:

@@ -136,8 +136,8 @@ def render_html(report: Report, lang: str) -> str:
     run = report.run
     body = "".join([_header(report, lang), _glance(report, lang), _trends(report, lang),
                     _flags(report, lang), _misfires(report, lang), _staleness(report, lang),
-                    _comparison(report, lang), _examples(report, lang),
-                    _glossary(report, lang)])
+                    _comparison(report, lang), _complaints(report, lang),
+                    _examples(report, lang), _glossary(report, lang)])
     footer = phrase("footer", lang, version=run.reconcile_version, run=run.run_id)
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
@@ -338,6 +338,18 @@ def _comparison(report: Report, lang: str) -> str:
             if unchanged else "")
     return _section("comparison", phrase("comparison", lang), table + tail,
                     w.previous_line(report, lang))
+
+
+def _complaints(report: Report, lang: str) -> str:
+    if report.complaints is None:
+        return ""
+    blocks = "".join(
+        f"<div><h3>{_e(title)}</h3>"
+        + (_table(headers, rows) if rows else f'<p class="note">{_e(empty)}</p>') + "</div>"
+        for title, headers, rows, empty in report.complaints.tables(lang))
+    notes = "".join(f'<p class="note">{_e(note)}</p>' for note in report.complaints.notes(lang))
+    return _section("complaints", phrase("complaints", lang),
+                    f'<div class="grid">{blocks}</div>{notes}', str(report.complaints_file))
 
 
 def _examples(report: Report, lang: str) -> str:

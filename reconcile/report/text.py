@@ -89,7 +89,8 @@ def render_text(report: Report, lang: str) -> str:
     return "\n".join([*_header(report, lang), *_glance(report, lang), *_trends(report, lang),
                       *_flags(report, lang), *_misfires(report, lang),
                       *_staleness(report, lang), *_comparison(report, lang),
-                      *_examples(report, lang), *_glossary(report, lang)]) + "\n"
+                      *_complaints(report, lang), *_examples(report, lang),
+                      *_glossary(report, lang)]) + "\n"
 
 
 def _header(report: Report, lang: str) -> list[str]:
@@ -204,6 +205,19 @@ def _comparison(report: Report, lang: str) -> list[str]:
                   for c in rows])
     if unchanged:
         out += wrap(phrase("unchanged_flags", lang, count=unchanged), WIDTH, "  ")
+    return out
+
+
+def _complaints(report: Report, lang: str) -> list[str]:
+    if report.complaints is None:
+        return []
+    out = _section(phrase("complaints", lang), f"{report.complaints_file}")
+    for title, headers, rows, empty in report.complaints.tables(lang):
+        out += ["", f"  {title}"]
+        out += table(headers, rows, indent=4) if rows else [f"    {empty}"]
+    out.append("")
+    for note in report.complaints.notes(lang):
+        out += wrap(note, WIDTH, "  ", "    ")
     return out
 
 
