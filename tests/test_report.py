@@ -207,7 +207,7 @@ def test_text_report_sections(db: Path) -> None:
                   "Templates that misfire most", "How stale the rules' data was",
                   "Compared with the previous night", "Examples", "Glossary"):
         assert any(line.startswith(title) for line in lines), title
-    assert "  send              1   16.7%" in result.stdout
+    assert "  send             1  16.7%" in result.stdout
 
 
 def test_markdown_report(db: Path) -> None:

@@ -6,10 +6,10 @@ import html
 import re
 from collections.abc import Sequence
 
+from reconcile.report import outline
 from reconcile.report import wording as w
 from reconcile.report.build import Report
-from reconcile.report.vocabulary import column, outcome_name, phrase
-from reconcile.schema import OUTCOMES
+from reconcile.report.vocabulary import phrase
 
 # Escaped in a value placed in Markdown: what would start markup (HTML, a link, an image,
 # a code span) or end a table cell; & < > become entities, the others take a backslash.
@@ -43,18 +43,22 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
 
 
 def render_markdown(report: Report, lang: str) -> str:
-    return "\n".join([*_header(report, lang), *_glance(report, lang), *_trends(report, lang),
-                      *_flags(report, lang), *_misfires(report, lang),
-                      *_staleness(report, lang), *_comparison(report, lang),
-                      *_complaints(report, lang), *_examples(report, lang),
-                      *_glossary(report, lang)]) + "\n"
+    out = _header(report, lang)
+    for section in outline.sections(report, lang):
+        out += _section(section)
+    return "\n".join([*out, *_examples(report, lang), *_glossary(report, lang)]) + "\n"
 
 
-def _section(title: str, *notes: str, level: str = "##") -> list[str]:
-    out = ["", f"{level} {title}"]
-    for note in notes:
-        out += ["", note]
-    return [*out, ""]
+def _section(section: outline.Section) -> list[str]:
+    out = ["", f"## {md(section.title)}"]
+    for part in section.parts:
+        if isinstance(part, str):
+            out += ["", md(part)]
+        elif part.rows or part.empty:
+            out += ["", f"### {md(part.title)}"] if part.title else []
+            out += [""] + (md_table(part.headers, part.rows, code_first=part.keys)
+                           if part.rows else [md(part.empty)])
+    return out
 
 
 def _header(report: Report, lang: str) -> list[str]:
@@ -70,121 +74,13 @@ def _header(report: Report, lang: str) -> list[str]:
     return out
 
 
-def _glance(report: Report, lang: str) -> list[str]:
-    total = sum(c.count for c in report.verdicts)
-    out = _section(phrase("glance", lang),
-                   phrase("rows_and_fps", lang, rows=total, fps=report.false_positives))
-    out += md_table([column("verdict", lang), column("messages", lang), column("share", lang)],
-                    [[w.outcome_label(c.name, lang), str(c.count), w.percent(c.share)]
-                     for c in report.verdicts])
-    glance = report.glance
-    if glance is None:
-        return out
-    out += _section(phrase("changes", lang), level="###")
-    out += md_table(w.movement_headers(lang),
-                    [w.movement_row(m, lang) for m in glance.movements])
-    out += _section(phrase("worst_rules", lang), level="###")
-    out += (md_table(w.watched_headers(lang), [w.watched_row(r, lang) for r in glance.watched],
-                     code_first=True)
-            if glance.watched else [phrase("no_rules", lang)])
-    out += _section(phrase("feed_health", lang), level="###")
-    out += md_table([phrase("guard", lang), phrase("status", lang)],
-                    [[phrase(w.FEED_GUARD_PHRASES[f.flag], lang),
-                      w.feed_status(f.held, f.enabled, lang)] for f in glance.feeds],
-                    right_from=2)
-    return out
-
-
-def _trends(report: Report, lang: str) -> list[str]:
-    trends = report.trends
-    if trends is None:
-        return []
-    nights = trends.nights[-w.TREND_TABLE_NIGHTS:]
-    out = _section(phrase("trends", lang), phrase("trends_note", lang, nights=len(nights)))
-    out += md_table([column("night", lang), column("messages", lang),
-                     *(outcome_name(o, lang) for o in OUTCOMES),
-                     column("rate", lang), column("median_hours", lang)],
-                    [[n.night, str(n.messages), str(n.sent), str(n.held), str(n.blocked),
-                      str(n.rejected),
-                      w.percent(n.false_positives / n.messages if n.messages else None),
-                      "–" if n.median_age_hours is None else f"{n.median_age_hours:.1f}"]
-                     for n in nights])
-    for title, noun, series in ((phrase("trend_rules", lang), "rule", trends.rules),
-                                (phrase("trend_templates", lang), "template", trends.templates)):
-        top = trends.most_misfiring(series, 5)
-        if top:
-            out += _section(title, level="###")
-            out += md_table([column(noun, lang), column("now", lang), column("median_7", lang),
-                             column("median_30", lang)],
-                            [[w.key_shown(t.key), w.percent(t.rates[-1]),
-                              w.percent(t.median_rate(7)), w.percent(t.median_rate(30))]
-                             for t in top], code_first=True)
-    return out
-
-
-def _flags(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("flags", lang), phrase("flags_note", lang))
-    shown = [c for c in report.flags if c.count]
-    out += md_table([column("flags", lang), column("messages", lang), column("share", lang)],
-                    [[w.flag_label(c.name, lang), str(c.count), w.percent(c.share)]
-                     for c in shown])
-    if len(shown) < len(report.flags):
-        out += ["", phrase("flags_none", lang, count=len(report.flags) - len(shown))]
-    return out
-
-
-def _misfires(report: Report, lang: str) -> list[str]:
-    out: list[str] = []
-    for title, noun, items in (("rules", "rule", report.rules),
-                               ("templates", "template", report.templates)):
-        notes = [phrase("fp_definition", lang)] if noun == "rule" else []
-        out += _section(phrase(title, lang), *notes)
-        rows, more = w.shown(items)
-        out += md_table(w.misfire_headers(noun, lang), [w.misfire_row(m) for m in rows],
-                        code_first=True)
-        if more:
-            out += ["", phrase("more_rows", lang, count=more)]
-    return out
-
-
-def _staleness(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("staleness", lang), phrase("staleness_note", lang))
-    return out + md_table(
-        [column("rule", lang), *report.staleness_buckets, column("median_hours", lang),
-         column("max_hours", lang)],
-        [[w.key_shown(s.rule_id), *(str(n) for n in s.buckets), f"{s.median_hours:.1f}",
-          f"{s.max_hours:.1f}"] for s in report.staleness],
-        code_first=True)
-
-
-def _comparison(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("comparison", lang))
-    if report.comparison is None:
-        return [*out, phrase("no_previous", lang)]
-    rows, unchanged = w.changed(report)
-    out += [md(w.previous_line(report, lang)), ""]
-    out += md_table([column("measure", lang), column("previous", lang), column("now", lang),
-                     column("change", lang)],
-                    [[w.change_label(c, lang), str(c.previous), str(c.current),
-                      w.signed(c.delta)] for c in rows])
-    if unchanged:
-        out += ["", phrase("unchanged_flags", lang, count=unchanged)]
-    return out
-
-
-def _complaints(report: Report, lang: str) -> list[str]:
-    if report.complaints is None:
-        return []
-    out = _section(phrase("complaints", lang), md(f"{report.complaints_file}"))
-    for title, headers, rows, empty in report.complaints.tables(lang):
-        out += _section(title, level="###")
-        out += md_table(headers, rows) if rows else [md(empty)]
-    return [*out, "", *(f"- {md(note)}" for note in report.complaints.notes(lang))]
+def _section_title(title: str, note: str = "") -> list[str]:
+    return ["", f"## {md(title)}", *(["", md(note)] if note else []), ""]
 
 
 def _examples(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("examples", lang),
-                   phrase("examples_note", lang, count=report.examples_per_flag))
+    out = _section_title(phrase("examples", lang),
+                         phrase("examples_note", lang, count=report.examples_per_flag))
     if not report.examples:
         return [*out, phrase("no_examples", lang)]
     current = None
@@ -199,6 +95,6 @@ def _examples(report: Report, lang: str) -> list[str]:
 
 
 def _glossary(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("glossary", lang))
+    out = _section_title(phrase("glossary", lang))
     return out + [f"- **{md(label)}**: {md(explanation)}"
                   for label, explanation in w.glossary(report, lang)]

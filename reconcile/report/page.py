@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from reconcile.report import charts
+from reconcile.report import charts, outline
 from reconcile.report import wording as w
 from reconcile.report.build import Change, Example, KeyTrend, Report, Trends
 from reconcile.report.vocabulary import column, phrase
@@ -15,9 +15,10 @@ from reconcile.schema import DEFAULT_VERDICT_POLICY
 VERDICT_COLORS = {"send": "#2e7d32", "hold": "#b37d00", "block": "#c62828",
                   "rejected": "#6d6d6d"}
 STALENESS_COLORS = ("#2e7d32", "#7cb342", "#e6a100", "#ef6c00", "#c62828")
-# Lines of a trend chart, in order; colour-blind safe (Okabe–Ito).
+# Lines of a trend chart, in order (one per key, outline.TREND_KEYS of them); colour-blind
+# safe (Okabe–Ito).
 SERIES_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00")
-TREND_KEYS = len(SERIES_COLORS)
+TREND_KEYS = outline.TREND_KEYS
 
 CSS = """
 *{box-sizing:border-box}
@@ -260,16 +261,10 @@ def _staleness_trend(trends: Trends, lang: str) -> str:
 
 
 def _medians_table(trends: Trends, lang: str) -> str:
-    rows = []
-    for noun, series in (("rule", trends.rules), ("template", trends.templates)):
-        rows += [[f"{column(noun, lang)} {w.key_shown(t.key)}", w.percent(t.rates[-1]),
-                  w.percent(t.median_rate(7)), w.percent(t.median_rate(30))]
-                 for t in Trends.most_misfiring(series, TREND_KEYS)]
-    if not rows:
-        return ""
-    return (f"<h3>{_e(phrase('medians', lang))}</h3>"
-            + _table([column("measure", lang), column("now", lang), column("median_7", lang),
-                      column("median_30", lang)], rows))
+    tables = [outline.key_medians(Trends.most_misfiring(series, TREND_KEYS), noun, lang)
+              for noun, series in (("rule", trends.rules), ("template", trends.templates))]
+    shown = "".join(_table(t.headers, t.rows) for t in tables if t.rows)
+    return f"<h3>{_e(phrase('medians', lang))}</h3>{shown}" if shown else ""
 
 
 def _flags(report: Report, lang: str) -> str:
@@ -329,10 +324,7 @@ def _comparison(report: Report, lang: str) -> str:
         return _section("comparison", phrase("comparison", lang), "",
                         phrase("no_previous", lang))
     rows, unchanged = w.changed(report)
-    table = _table([column("measure", lang), column("previous", lang), column("now", lang),
-                    column("change", lang)],
-                   [[w.change_label(c, lang), str(c.previous), str(c.current),
-                     w.signed(c.delta)] for c in rows],
+    table = _table(outline.comparison_headers(lang), [w.change_row(c, lang) for c in rows],
                    [["", "", "", _delta_class(c)] for c in rows])
     tail = (f'<p class="note">{_e(phrase("unchanged_flags", lang, count=unchanged))}</p>'
             if unchanged else "")

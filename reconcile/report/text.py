@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from reconcile.report import outline
 from reconcile.report import wording as w
 from reconcile.report.build import Example, Report
-from reconcile.report.vocabulary import column, outcome_name, phrase
-from reconcile.schema import OUTCOMES
+from reconcile.report.vocabulary import phrase
 
 WIDTH = 80
 
@@ -77,20 +77,22 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: int = 2
     return out
 
 
-def _bar(fraction: float, width: int) -> str:
-    return "#" * round(max(0.0, min(1.0, fraction)) * width)
-
-
-def _section(title: str, note: str = "") -> list[str]:
-    return ["", title, *(wrap(note, WIDTH, "  ") if note else [])]
-
-
 def render_text(report: Report, lang: str) -> str:
-    return "\n".join([*_header(report, lang), *_glance(report, lang), *_trends(report, lang),
-                      *_flags(report, lang), *_misfires(report, lang),
-                      *_staleness(report, lang), *_comparison(report, lang),
-                      *_complaints(report, lang), *_examples(report, lang),
-                      *_glossary(report, lang)]) + "\n"
+    out = _header(report, lang)
+    for section in outline.sections(report, lang):
+        out += _section(section)
+    return "\n".join([*out, *_examples(report, lang), *_glossary(report, lang)]) + "\n"
+
+
+def _section(section: outline.Section) -> list[str]:
+    out = ["", section.title]
+    for part in section.parts:
+        if isinstance(part, str):
+            out += wrap(part, WIDTH, "  ")
+        elif part.rows or part.empty:
+            out += [""] + ([f"  {part.title}"] if part.title else [])
+            out += table(part.headers, part.rows) if part.rows else [f"  {part.empty}"]
+    return out
 
 
 def _header(report: Report, lang: str) -> list[str]:
@@ -107,123 +109,13 @@ def _header(report: Report, lang: str) -> list[str]:
     return out
 
 
-def _glance(report: Report, lang: str) -> list[str]:
-    total = sum(c.count for c in report.verdicts)
-    out = _section(phrase("glance", lang),
-                   phrase("rows_and_fps", lang, rows=total, fps=report.false_positives))
-    name_width = max(display_width(w.outcome_label(c.name, lang)) for c in report.verdicts)
-    for c in report.verdicts:
-        label = _fit(w.outcome_label(c.name, lang), name_width)
-        out.append(f"  {label}  {c.count:>9}  {w.percent(c.share):>6}  "
-                   f"{_bar(c.share, 30)}".rstrip())
-    glance = report.glance
-    if glance is None:
-        return out
-    out += ["", f"  {phrase('changes', lang)}"]
-    out += table(w.movement_headers(lang), [w.movement_row(m, lang) for m in glance.movements])
-    out += ["", f"  {phrase('worst_rules', lang)}"]
-    out += wrap(phrase("worst_rules_note", lang, nights=len(glance.watched[0].recent_rates)
-                       if glance.watched else 0), WIDTH, "  ")
-    out += (table(w.watched_headers(lang), [w.watched_row(r, lang) for r in glance.watched])
-            if glance.watched else [f"  {phrase('no_rules', lang)}"])
-    out += ["", f"  {phrase('feed_health', lang)}"]
-    out += table([phrase("guard", lang), phrase("status", lang)],
-                 [[phrase(w.FEED_GUARD_PHRASES[f.flag], lang),
-                   w.feed_status(f.held, f.enabled, lang)] for f in glance.feeds])
-    return out
-
-
-def _trends(report: Report, lang: str) -> list[str]:
-    trends = report.trends
-    if trends is None:
-        return []
-    nights = trends.nights[-w.TREND_TABLE_NIGHTS:]
-    out = _section(phrase("trends", lang), phrase("trends_note", lang, nights=len(nights)))
-    out += table([column("night", lang), column("messages", lang),
-                  *(outcome_name(o, lang) for o in OUTCOMES),
-                  column("rate", lang), column("median_hours", lang)],
-                 [[n.night, str(n.messages), str(n.sent), str(n.held), str(n.blocked),
-                   str(n.rejected), w.percent(n.false_positives / n.messages if n.messages
-                                              else None),
-                   "–" if n.median_age_hours is None else f"{n.median_age_hours:.1f}"]
-                  for n in nights])
-    for title, series in ((phrase("trend_rules", lang), trends.rules),
-                          (phrase("trend_templates", lang), trends.templates)):
-        top = trends.most_misfiring(series, 5)
-        if not top:
-            continue
-        out += ["", f"  {title}"]
-        out += table([column("rule" if series is trends.rules else "template", lang),
-                      column("now", lang), column("median_7", lang), column("median_30", lang)],
-                     [[w.key_shown(t.key), w.percent(t.rates[-1]), w.percent(t.median_rate(7)),
-                       w.percent(t.median_rate(30))] for t in top])
-    return out
-
-
-def _flags(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("flags", lang), phrase("flags_note", lang))
-    shown = [c for c in report.flags if c.count]
-    out += table([column("flags", lang), column("messages", lang), column("share", lang)],
-                 [[w.flag_label(c.name, lang), str(c.count), w.percent(c.share)]
-                  for c in shown])
-    if len(shown) < len(report.flags):
-        out.append(f"  {phrase('flags_none', lang, count=len(report.flags) - len(shown))}")
-    return out
-
-
-def _misfires(report: Report, lang: str) -> list[str]:
-    out: list[str] = []
-    for title, noun, items in (("rules", "rule", report.rules),
-                               ("templates", "template", report.templates)):
-        out += _section(phrase(title, lang), phrase("fp_definition", lang) if noun == "rule"
-                        else "")
-        rows, more = w.shown(items)
-        out += table(w.misfire_headers(noun, lang), [w.misfire_row(m) for m in rows])
-        if more:
-            out.append(f"  {phrase('more_rows', lang, count=more)}")
-    return out
-
-
-def _staleness(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("staleness", lang), phrase("staleness_note", lang))
-    return out + table(
-        [column("rule", lang), *report.staleness_buckets, column("median_hours", lang),
-         column("max_hours", lang)],
-        [[w.key_shown(s.rule_id), *(str(n) for n in s.buckets), f"{s.median_hours:.1f}",
-          f"{s.max_hours:.1f}"] for s in report.staleness])
-
-
-def _comparison(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("comparison", lang))
-    if report.comparison is None:
-        return [*out, f"  {phrase('no_previous', lang)}"]
-    rows, unchanged = w.changed(report)
-    out += wrap(w.previous_line(report, lang), WIDTH, "  ", "  ")
-    out += table([column("measure", lang), column("previous", lang), column("now", lang),
-                  column("change", lang)],
-                 [[w.change_label(c, lang), str(c.previous), str(c.current), w.signed(c.delta)]
-                  for c in rows])
-    if unchanged:
-        out += wrap(phrase("unchanged_flags", lang, count=unchanged), WIDTH, "  ")
-    return out
-
-
-def _complaints(report: Report, lang: str) -> list[str]:
-    if report.complaints is None:
-        return []
-    out = _section(phrase("complaints", lang), f"{report.complaints_file}")
-    for title, headers, rows, empty in report.complaints.tables(lang):
-        out += ["", f"  {title}"]
-        out += table(headers, rows, indent=4) if rows else [f"    {empty}"]
-    out.append("")
-    for note in report.complaints.notes(lang):
-        out += wrap(note, WIDTH, "  ", "    ")
-    return out
+def _section_title(title: str, note: str = "") -> list[str]:
+    return ["", title, *(wrap(note, WIDTH, "  ") if note else [])]
 
 
 def _examples(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("examples", lang),
-                   phrase("examples_note", lang, count=report.examples_per_flag))
+    out = _section_title(phrase("examples", lang),
+                         phrase("examples_note", lang, count=report.examples_per_flag))
     if not report.examples:
         return [*out, f"  {phrase('no_examples', lang)}"]
     current = None
@@ -245,7 +137,7 @@ def _example(e: Example, lang: str) -> list[str]:
 
 
 def _glossary(report: Report, lang: str) -> list[str]:
-    out = _section(phrase("glossary", lang))
+    out = _section_title(phrase("glossary", lang))
     for label, explanation in w.glossary(report, lang):
         out += wrap(f"{label}: {explanation}", WIDTH, "  ", "    ")
     return out

@@ -95,6 +95,11 @@ def change_label(change: Change, lang: str) -> str:
         change.name, lang)
 
 
+def change_row(change: Change, lang: str) -> list[str]:
+    return [change_label(change, lang), str(change.previous), str(change.current),
+            signed(change.delta)]
+
+
 def changed(report: Report) -> tuple[list[Change], int]:
     """The previous-night changes worth a row: every total and verdict, and the flags that
     moved; plus how many unmoved flags were left out."""
