@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -220,6 +221,14 @@ def _timestamp_series(name: str, values: list[str | None], present: list[str], p
 def invoke(*args: str) -> Result:
     """Run the CLI in-process, as a scheduler would, and return click's result."""
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def invoke_json(*args: object) -> dict[str, Any]:
+    """Run a command with `--format json`: it must exit 0; its JSON document."""
+    result = CliRunner().invoke(main, [*(str(a) for a in args), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def result(row: dict[str, str]) -> tuple[str, str, str, str]:

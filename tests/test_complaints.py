@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from drops import invoke_json
 from history_db import sample_history
 from traced_history import (
     Histories,
@@ -95,10 +96,7 @@ def complaints_cli(*args: object) -> Result:
 
 
 def traced(*args: object) -> dict[str, Any]:
-    result = complaints_cli(*args, "--format", "json")
-    assert result.exit_code == EXIT_OK, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return invoke_json("complaints", *args)
 
 
 def by_id(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from drops import invoke
+from drops import invoke, invoke_json
 from traced_history import (
     Histories,
     Recorded,
@@ -45,10 +45,7 @@ def trace_cli(*args: object) -> Result:
 
 
 def traced(*args: object) -> dict[str, Any]:
-    result = trace_cli(*args, "--format", "json")
-    assert result.exit_code == EXIT_OK, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return invoke_json("trace", *args)
 
 
 def ids(document: dict[str, Any]) -> list[str]:

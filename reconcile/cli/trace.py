@@ -8,37 +8,19 @@ from pathlib import Path
 import click
 
 from reconcile.cli.common import error_handler
-from reconcile.config import REPORT_LANGUAGES, Settings, load_settings
+from reconcile.cli.reading import debug_option, emit, history_option, lang_option, output_option
+from reconcile.config import Settings, load_settings
 from reconcile.report.complaints import DEFAULT_WINDOW_DAYS, render_complaints, trace_complaints
-from reconcile.report.render import write_report
 from reconcile.report.trace import FORMATS, build_trace, render_trace
 
-_HISTORY = click.option(
-    "--db", "history_db", required=True, type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="The history database written by `reconcile run --db`; opened read-only.")
 _FORMAT = click.option("--format", "output_format", type=click.Choice(FORMATS),
                        default="text", show_default=True, help="text, markdown or json.")
-_LANG = click.option("--lang", type=click.Choice(REPORT_LANGUAGES), default=None,
-                     help="zh-CN or en [default: the config's report_language, zh-CN "
-                          "without a config].")
+_LANG = lang_option("the config's report_language, zh-CN without a config")
 _CONFIG = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
     help="TOML settings: timezone (of times shown and read), history_key_file (the "
          "pseudonym key) and report_language.")
-_OUTPUT = click.option("--output", "-o", "output",
-                       type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-                       help="Write to FILE instead of standard output.")
-_DEBUG = click.option("--debug", is_flag=True, help="Show a traceback on failure.")
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_report(output, text)
-        click.echo(f"wrote {output}", err=True)
 
 
 def _language(lang: str | None, settings: Settings) -> str:
@@ -51,7 +33,7 @@ def _language(lang: str | None, settings: Settings) -> str:
 @click.option("--borrower", "borrower_id", metavar="B", help="Trace this borrower_id.")
 @click.option("--message", "message_id", metavar="M",
               help="Trace the person message M went to (its borrower_id, else its phone).")
-@_HISTORY
+@history_option
 @click.option("--since", metavar="DATE", help="Only nights on or after DATE (YYYY-MM-DD).")
 @_FORMAT
 @_LANG
@@ -61,8 +43,8 @@ def _language(lang: str | None, settings: Settings) -> str:
 @click.option("--show-pii", is_flag=True,
               help="Show phones and names recorded in clear unmasked (masked by default; a "
                    "pseudonymised one always shows as # and its hash's start).")
-@_OUTPUT
-@_DEBUG
+@output_option
+@debug_option
 def trace(phone: str | None, borrower_id: str | None, message_id: str | None,
           history_db: Path, since: str | None, output_format: str, lang: str | None,
           config_path: Path | None, all_runs: bool, show_pii: bool, output: Path | None,
@@ -85,13 +67,13 @@ def trace(phone: str | None, borrower_id: str | None, message_id: str | None,
         found = build_trace(history_db, phone=phone, borrower_id=borrower_id,
                             message_id=message_id, since=since, all_runs=all_runs,
                             show_pii=show_pii, settings=settings)
-        _emit(render_trace(found, output_format, _language(lang, settings)), output)
+        emit(render_trace(found, output_format, _language(lang, settings)), output)
 
 
 @click.command("complaints")
 @click.argument("complaints_csv", type=click.Path(path_type=Path, dir_okay=False),
                 metavar="COMPLAINTS.csv")
-@_HISTORY
+@history_option
 @click.option("--dispatched", type=click.Path(path_type=Path, dir_okay=False),
               metavar="DISPATCH.csv",
               help="The SMS gateway's log of messages sent (column message_id, optional "
@@ -102,8 +84,8 @@ def trace(phone: str | None, borrower_id: str | None, message_id: str | None,
 @_FORMAT
 @_LANG
 @_CONFIG
-@_OUTPUT
-@_DEBUG
+@output_option
+@debug_option
 def complaints(complaints_csv: Path, history_db: Path, dispatched: Path | None,
                window_days: int, output_format: str, lang: str | None,
                config_path: Path | None, output: Path | None, debug: bool) -> None:
@@ -121,4 +103,4 @@ def complaints(complaints_csv: Path, history_db: Path, dispatched: Path | None,
         settings = load_settings(config_path)
         result = trace_complaints(history_db, complaints_csv, dispatched=dispatched,
                                   window_days=window_days, settings=settings)
-        _emit(render_complaints(result, output_format, _language(lang, settings)), output)
+        emit(render_complaints(result, output_format, _language(lang, settings)), output)

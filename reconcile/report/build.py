@@ -81,7 +81,7 @@ def mask_pii(value: str | None, kind: PiiKind) -> str | None:
     return text[0] + "*" * (len(text) - 1)
 
 
-def _pseudonym_shown(value: str | None) -> str | None:
+def pseudonym_shown(value: str | None) -> str | None:
     """A pseudonymised phone or name as the report shows it: `#` and its first 8 hex digits,
     enough to tell messages apart and to find the row (`phone LIKE '1a2b3c4d%'`)."""
     return f"#{value[:8]}" if value else value
@@ -548,7 +548,7 @@ def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Exampl
     (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
      claimed_amount, claimed_days, reason, flags, rule_id, template_id) = row
     if personal_data == "pseudonymised":
-        phone, name = _pseudonym_shown(phone), _pseudonym_shown(name)
+        phone, name = pseudonym_shown(phone), pseudonym_shown(name)
     elif not show_pii:
         phone, name = mask_pii(phone, "phone"), mask_pii(name, "name")
     return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,

@@ -35,7 +35,7 @@ from reconcile.history.store import (
     pseudonym,
     pseudonym_key,
 )
-from reconcile.report.build import PiiKind, ReportError, _pseudonym_shown, mask_pii
+from reconcile.report.build import PiiKind, ReportError, mask_pii, pseudonym_shown
 from reconcile.report.markdown import md, md_code
 from reconcile.report.vocabulary import check_language, column, outcome_name, phrase
 from reconcile.report.wording import flag_label
@@ -299,7 +299,7 @@ def shown_personal(value: str | None, kind: PiiKind, personal_data: str,
     """A phone or name as the commands show it: a keyed hash as `#` and its first 8 hex
     digits (as the morning report does); a clear one masked unless show_pii."""
     if personal_data == PSEUDONYMISED:
-        return _pseudonym_shown(value)
+        return pseudonym_shown(value)
     if show_pii:
         return value
     return mask_pii(value, kind)
@@ -433,7 +433,7 @@ def _target(by: str, value: str, person: _Person | None, show_pii: bool) -> Trac
     if person.phone is not None:
         phone = person.phone if show_pii else mask_pii(person.phone, "phone")
     else:
-        phone = _pseudonym_shown(person.phone_pseudonym)
+        phone = pseudonym_shown(person.phone_pseudonym)
     return TraceTarget(by, value, person.borrower_id,
                        None if person.borrower_id is not None else phone)
 
