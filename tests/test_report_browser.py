@@ -84,9 +84,12 @@ def window(size: tuple[int, int]) -> str:
 
 
 def measure(html_file: Path, size: tuple[int, int], profile: Path,
-            env: dict[str, str] | None = None) -> dict[str, object]:
-    """What measure_page.js finds in html_file laid out at `size`."""
-    wrapper = framed(html_file, size, MEASURE.read_text(encoding="utf-8"))
+            env: dict[str, str] | None = None, unfold: bool = False) -> dict[str, object]:
+    """What measure_page.js finds in html_file laid out at `size` (with every <details>
+    opened first when `unfold`)."""
+    opened = 'document.querySelectorAll("details").forEach((d) => { d.open = true; });'
+    script = (opened if unfold else "") + MEASURE.read_text(encoding="utf-8")
+    wrapper = framed(html_file, size, script)
     dom = run_chromium(profile, window(size), "--virtual-time-budget=5000", "--dump-dom",
                        wrapper.as_uri(), env=env).stdout
     start = dom.rfind('<pre id="measurements">')
@@ -205,11 +208,20 @@ def test_rendered_dom_holds_the_run_id_and_verdict_counts(
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_no_text_is_clipped_or_overlaps(pages: dict[str, Path], lang: str,
                                         size: tuple[int, int], tmp_path: Path) -> None:
-    found = measure(pages[lang], size, tmp_path / "profile")
+    found = measure(pages[lang], size, tmp_path / "profile", unfold=True)
     assert found["texts"] > 100  # type: ignore[operator]
     assert found["clipped"] == [], found["clipped"]
     assert found["overlaps"] == [], found["overlaps"]
     assert found["page_overflow"] == 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_sample_night_is_not_clipped_either(page: tuple[Path, dict[str, object]],
+                                                size: tuple[int, int], tmp_path: Path) -> None:
+    """sample_data's night: long warnings, every flag, and the examples, unfolded, with
+    their long evidence."""
+    found = measure(page[0], size, tmp_path / "profile", unfold=True)
+    assert (found["clipped"], found["overlaps"], found["page_overflow"]) == ([], [], 0)
 
 
 def test_chinese_renders_with_real_glyphs(pages: dict[str, Path], tmp_path: Path) -> None:

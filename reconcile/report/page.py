@@ -79,7 +79,7 @@ margin:6px 0;font-size:.85rem}
 .example dt{color:#666}.example dd{margin:0;overflow-wrap:anywhere}
 .example ul{margin:4px 0 0;padding-left:18px;font-size:.85rem}
 .example li{overflow-wrap:anywhere}
-dl.glossary{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);
+dl.glossary{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,2fr);
 gap:4px 12px;font-size:.85rem}
 dl.glossary dt{font-weight:600;overflow-wrap:anywhere}dl.glossary dd{margin:0}
 code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.9em}
