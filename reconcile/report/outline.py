@@ -56,7 +56,8 @@ def _glance(report: Report, lang: str) -> Section:
         parts += [
             Table(w.movement_headers(lang), [w.movement_row(m, lang) for m in glance.movements],
                   phrase("changes", lang)),
-            Table(w.watched_headers(lang), [w.watched_row(r, lang) for r in glance.watched],
+            Table([*w.watched_headers(lang), column("trend", lang)],
+                  [[*w.watched_row(r, lang), w.spark(r.recent_rates)] for r in glance.watched],
                   phrase("worst_rules", lang), phrase("no_rules", lang), keys=True),
         ]
         if glance.watched:

@@ -145,6 +145,16 @@ def watched_row(w: WatchedRule, lang: str) -> list[str]:
             percent(w.median_rate), phrase(f"why_{w.why}", lang)]
 
 
+_LEVELS = "▁▂▃▄▅▆▇█"
+
+
+def spark(rates: Sequence[float | None]) -> str:
+    """Rates of 0..1 as a line of block characters, 0 lowest, 1 full; · for a night the
+    rule picked nothing. The text and Markdown trend line of a rule."""
+    return "".join("·" if r is None else _LEVELS[round(max(0.0, min(1.0, r)) * 7)]
+                   for r in rates)
+
+
 def example_head(e: Example, lang: str) -> str:
     return e.message_id or phrase("no_id", lang)
 
