@@ -194,10 +194,11 @@ def _watched(report: Report, lang: str) -> str:
         return f'<p class="note">{_e(phrase("no_rules", lang))}</p>'
     rows = []
     for rule in watched:
-        key, rate, median, why = w.watched_row(rule, lang)
+        key, _, median, why = w.watched_row(rule, lang)
         line = charts.sparkline(list(rule.recent_rates), color="#c62828",
                                 label=f"{key} {column('trend', lang)}")
-        rows.append([_name_cell(key, why), _e(rate), _e(median), line])
+        rate = _name_cell(w.percent(rule.rate), f"{rule.false_positives}/{rule.messages}")
+        rows.append([_name_cell(key, why), rate, _e(median), line])
     note = phrase("worst_rules_note", lang, nights=len(watched[0].recent_rates))
     headers = [*w.watched_headers(lang)[:3], column("trend", lang)]
     return (f'<p class="note">{_e(note)}</p>'
