@@ -15,7 +15,7 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import duckdb
 
@@ -24,9 +24,6 @@ from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
 from reconcile.sqlfiles import read_sql
-
-if TYPE_CHECKING:  # complaints.py builds on this module: no import at run time
-    from reconcile.report.complaints import ComplaintsSummary
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
@@ -361,6 +358,17 @@ class Glance:
                 "feeds": [f.to_dict() for f in self.feeds]}
 
 
+class ComplaintsSection(Protocol):
+    """What the report shows of traced complaints (reconcile.report.complaints'
+    ComplaintsSummary, which builds on this module and so is not imported here)."""
+
+    def tables(self, lang: str) -> list[tuple[str, list[str], list[list[str]], str]]: ...
+
+    def notes(self, lang: str) -> list[str]: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Report:
     run: RunInfo
@@ -377,7 +385,7 @@ class Report:
     glance: Glance | None = None
     examples_per_flag: int = EXAMPLES_PER_FLAG
     # The configured complaints, traced (reconcile.report.complaints.with_complaints).
-    complaints: ComplaintsSummary | None = None
+    complaints: ComplaintsSection | None = None
     complaints_file: str | None = None
     false_positive_definition: str = FALSE_POSITIVE_DEFINITION
     staleness_buckets: tuple[str, ...] = STALENESS_BUCKETS
