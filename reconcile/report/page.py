@@ -255,8 +255,10 @@ def _key_trend_block(title: str, series: tuple[KeyTrend, ...], nights: tuple[str
 
 def _staleness_trend(trends: Trends, lang: str) -> str:
     title = phrase("trend_staleness", lang)
-    lines = [("median", [n.median_age_hours for n in trends.nights], SERIES_COLORS[0]),
-             ("p90", [n.p90_age_hours for n in trends.nights], SERIES_COLORS[1])]
+    lines = [(phrase("median_line", lang), [n.median_age_hours for n in trends.nights],
+              SERIES_COLORS[0]),
+             (phrase("p90_line", lang), [n.p90_age_hours for n in trends.nights],
+              SERIES_COLORS[1])]
     svg = charts.trend_lines(trends.night_dates, lines, percent=False, label=title)
     return _chart_block(title, svg, [(name, colour) for name, _, colour in lines])
 
