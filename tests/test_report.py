@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -392,3 +393,44 @@ def test_sample_text_report_fits_80_columns(sample: tuple[Path, list[dict[str, o
     assert f"phone #{phone}; name #{name}; loan LN202604150070" in " ".join(
         result.stdout.split())
     assert "phones and names are pseudonymised" in result.stdout
+
+
+# --- at a glance: what moved, the rules to look at first ----------------------------------
+
+
+def _night(day: int, stopped: dict[str, tuple[int, int]]) -> tuple[str, str, list[Any]]:
+    """A night of 2026-11-DAY whose rule R had stopped[R] = (false positives, messages)."""
+    findings = []
+    for rule, (false_positives, messages) in stopped.items():
+        findings += [(f"{rule}-{day}-{i}", "block" if i < false_positives else "send",
+                      ["NOT_OVERDUE"] if i < false_positives else [], rule, "T", 2.0,
+                      "13800000000", "张三") for i in range(messages)]
+    return (f"2026-11-{day:02d} 01:30:00+08", f"2026-11-{day:02d} 02:00:00+08", findings)
+
+
+def test_the_glance_names_the_highest_rates_and_the_fastest_riser(tmp_path: Path) -> None:
+    # R_ALL stops everything, R_MOST 9 of 10 every night; R_RISE was clean and stops half
+    # tonight; R_SOME stops 4 of 10 every night: higher tonight than R_RISE, but not rising.
+    quiet = {"R_ALL": (2, 2), "R_MOST": (9, 10), "R_RISE": (0, 10), "R_SOME": (4, 10)}
+    nights = {f"D{day}": _night(day, quiet) for day in range(10, 20)}
+    nights["D20"] = _night(20, {**quiet, "R_RISE": (3, 10)})
+    report = build_report(build_history(tmp_path / "history.duckdb", nights))
+    assert report.glance is not None and report.trends is not None
+    watched = [(r.key, r.why, round(r.rate, 2), r.median_rate) for r in report.glance.watched]
+    assert watched == [("R_ALL", "highest", 1.0, 1.0), ("R_MOST", "highest", 0.9, 0.9),
+                       ("R_RISE", "rising", 0.3, 0.0)]
+    assert report.glance.watched[2].recent_rates == (0.0,) * 7 + (0.3,)
+    # 11 nights recorded: all in the trends; the medians read the 7 before tonight.
+    assert len(report.trends.nights) == 11
+    moved = {m.name: (m.current, m.previous, m.median) for m in report.glance.movements}
+    assert moved["false_positives"] == (18, 15, 15)
+    assert moved["messages"] == (32, 32, 32)
+    text = render(report, "text", "en")
+    assert "R_RISE" in text and "rising fastest" in text
+
+
+def test_the_feed_guards_count_what_they_held(db: Path) -> None:
+    report = build_report(db)
+    assert report.glance is not None
+    assert [(f.flag, f.held, f.enabled) for f in report.glance.feeds] == [
+        ("STALE_FEED", 0, True), ("INCOMPLETE_FEED", 0, True), ("UNPLACED_PAYMENT", 0, True)]
