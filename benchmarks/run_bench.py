@@ -43,15 +43,17 @@ import duckdb
 
 AS_OF = "2026-11-23T01:30:00+08:00"
 
-GENERATE = """
-CREATE TABLE loans AS
+# Each table of the drop as one query over range(): written straight to its file, so the
+# generator streams and its memory stays bounded (30M messages are 240M installment rows).
+TABLE_QUERIES: dict[str, str] = {
+    "loans": """
 SELECT 'L' || i AS loan_id, 'B' || i AS borrower_id,
        CASE WHEN hash(i, 'closed') % 50 = 0 THEN 'closed' ELSE 'active' END AS status,
        CASE WHEN hash(i, 'grace') % 4 = 0 THEN CAST(hash(i, 'g') % 4 AS INTEGER) END
            AS grace_days
-FROM range(1, $loans + 1) AS t(i);
-
-CREATE TABLE installments AS
+FROM range(1, $loans + 1) AS t(i)
+""",
+    "installments": """
 SELECT 'L' || i AS loan_id, k AS installment_no,
        CAST(DATE '2026-06-05' + INTERVAL (k - 1) MONTH
             + INTERVAL (hash(i, 'day') % 20) DAY AS DATE) AS due_date,
@@ -59,9 +61,9 @@ SELECT 'L' || i AS loan_id, k AS installment_no,
            AS amount_due,
        TIMESTAMPTZ '2026-06-01 08:00:00+08' + INTERVAL (hash(i, k, 'upd') % 170) DAY
            AS updated_at
-FROM range(1, $loans + 1) AS t(i), range(1, 7 + CAST(hash(i, 'n') % 7 AS BIGINT)) AS s(k);
-
-CREATE TABLE payments AS
+FROM range(1, $loans + 1) AS t(i), range(1, 7 + CAST(hash(i, 'n') % 7 AS BIGINT)) AS s(k)
+""",
+    "payments": """
 SELECT 'P' || i || '-' || j AS payment_id, 'L' || i AS loan_id,
        CAST(200 + hash(i, j, 'pay') % 2500 AS DECIMAL(18, 2)) AS amount,
        ['settled', 'settled', 'settled', 'settled', 'pending', 'reversed', 'failed']
@@ -69,19 +71,19 @@ SELECT 'P' || i || '-' || j AS payment_id, 'L' || i AS loan_id,
        TIMESTAMPTZ '2026-06-10 10:00:00+08' + INTERVAL (hash(i, j, 'post') % 240000) MINUTE
            AS posted_at,
        CAST(NULL AS TIMESTAMPTZ) AS paid_at
-FROM range(1, $loans + 1) AS t(i), range(0, CAST(hash(i, 'np') % 6 AS BIGINT)) AS s(j);
-
-CREATE TABLE templates AS
+FROM range(1, $loans + 1) AS t(i), range(0, CAST(hash(i, 'np') % 6 AS BIGINT)) AS s(j)
+""",
+    "templates": """
 SELECT * FROM (VALUES ('T_REMIND', 'reminder', NULL, 0), ('T_COLLECT', 'collection', 1, 30),
                       ('T_LATE', 'collection', 31, NULL), ('T_ESC', 'escalation', 60, NULL))
-    AS t(template_id, kind, min_dpd, max_dpd);
-
-CREATE TABLE rules AS
+    AS t(template_id, kind, min_dpd, max_dpd)
+""",
+    "rules": """
 SELECT * FROM (VALUES ('R_DPD1', 'delinquency'), ('R_DPD30', 'delinquency'),
                       ('R_RISK', 'risk_control'), ('R_PRE', 'reminder'))
-    AS t(rule_id, category);
-
-CREATE TABLE send_batch AS
+    AS t(rule_id, category)
+""",
+    "send_batch": """
 SELECT 'M' || m AS message_id, 'B' || loan AS borrower_id, 'L' || loan AS loan_id,
        '1380000' || lpad(CAST(loan % 10000 AS VARCHAR), 4, '0') AS phone,
        ['T_COLLECT', 'T_COLLECT', 'T_LATE', 'T_REMIND', 'T_ESC']
@@ -99,26 +101,33 @@ SELECT 'M' || m AS message_id, 'B' || loan AS borrower_id, 'L' || loan AS loan_i
        '客户' || loan AS borrower_name,
        '【示例消费金融】您的借款已逾期，请尽快还款。' AS message_text,
        'BATCH-20261123' AS batch_id
-FROM (SELECT m, 1 + hash(m, 'loan') % $loans AS loan FROM range(1, $messages + 1) AS t(m));
-"""
+FROM (SELECT m, 1 + hash(m, 'loan') % $loans AS loan FROM range(1, $messages + 1) AS t(m))
+""",
+}
 
-TABLES = ("loans", "installments", "payments", "templates", "rules", "send_batch")
+TABLES = tuple(TABLE_QUERIES)
 
 
 def generate(folder: Path, messages: int, file_format: str) -> dict[str, int]:
-    """Write a drop of `messages` messages into folder; returns row counts per table."""
+    """Write a drop of `messages` messages into folder; returns row counts per table. Each
+    table streams from its query to its file under a 2 GB memory limit, spilling beside
+    the drop: no table is ever held whole."""
     folder.mkdir(parents=True, exist_ok=True)
+    spill = folder / ".generate-spill"
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"SET temp_directory = '{spill}'")
     loans = max(1, int(messages * 0.9))
-    sql = GENERATE.replace("$loans", str(loans)).replace("$messages", str(messages))
-    con.execute(sql)
     options = "(FORMAT parquet)" if file_format == "parquet" else "(FORMAT csv, HEADER true)"
     counts = {}
-    for table in TABLES:
+    for table, query in TABLE_QUERIES.items():
+        sql = query.replace("$loans", str(loans)).replace("$messages", str(messages))
         target = folder / f"{table}.{file_format}"
-        con.execute(f"COPY {table} TO '{target}' {options}")
-        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        row = con.execute(f"COPY ({sql}) TO '{target}' {options}").fetchone()
+        counts[table] = int(row[0]) if row else 0
     con.close()
+    shutil.rmtree(spill, ignore_errors=True)
     return counts
 
 
