@@ -78,6 +78,21 @@ def mask_pii(value: str | None, kind: PiiKind) -> str | None:
     return text[0] + "*" * (len(text) - 1)
 
 
+def reason_clauses(reason: str) -> list[str]:
+    """A findings reason split into one `FLAG: detail` clause per flag (a detail may itself
+    hold '; '); a reason that is no list of clauses comes back whole."""
+    return [part for part in _FLAG_START.split(reason) if part]
+
+
+def shown_personal(value: str | None, kind: PiiKind, personal_data: str,
+                   show_pii: bool) -> str | None:
+    """A phone or name as every report shows it: a keyed hash as `#` and its first 8 hex
+    digits; a clear one masked unless show_pii."""
+    if personal_data == "pseudonymised":
+        return pseudonym_shown(value)
+    return value if show_pii else mask_pii(value, kind)
+
+
 def pseudonym_shown(value: str | None) -> str | None:
     """A pseudonymised phone or name as the report shows it: `#` and its first 8 hex digits,
     enough to tell messages apart and to find the row (`phone LIKE '1a2b3c4d%'`)."""
@@ -221,7 +236,7 @@ class Example:
     @property
     def evidence(self) -> list[str]:
         """The reason split into one `FLAG: detail` line per flag (a detail may hold '; ')."""
-        return [part for part in _FLAG_START.split(self.reason) if part]
+        return reason_clauses(self.reason)
 
 
 @dataclass(frozen=True)
@@ -438,50 +453,63 @@ def build_report(history_db: str | Path, run_id: str | None = None, *,
 
 
 def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
+    check_history_file(db_path)
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as error:
+        raise ReportError(f"history {db_path}: cannot be opened ({one_line(error)})") from error
+    try:
+        con.execute("SET enable_progress_bar = false")
+        check_history_catalog(con, db_path, catalog=None)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def check_history_file(db_path: Path) -> None:
+    """A missing or empty history file is a ReportError (exit 2), never created."""
     if not db_path.is_file():
         raise ReportError(f"history {db_path}: no such file "
                           "(a run given it as its history creates it)")
     if db_path.stat().st_size == 0:
         raise ReportError(f"history {db_path}: the file is empty, no run is recorded")
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as error:
-        raise ReportError(f"history {db_path}: cannot be opened ({_one_line(error)})") from error
-    try:
-        con.execute("SET enable_progress_bar = false")
-        tables = {name for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_name IN ('runs', 'findings')").fetchall()}
-    except BaseException:
-        con.close()
-        raise
+
+
+def check_history_catalog(con: duckdb.DuckDBPyConnection, db_path: Path,
+                          catalog: str | None) -> None:
+    """The connection's history (in `catalog`, when attached under that name) has runs and
+    findings and is not of the single-file layout; else a ReportError (exit 2)."""
+    tables = {name for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_name IN ('runs', 'findings') AND (? IS NULL OR table_catalog = ?)",
+        [catalog, catalog]).fetchall()}
     if tables != {"runs", "findings"}:
-        con.close()
         raise ReportError(f"history {db_path}: not a reconcile history database "
                           "(no runs and findings tables)")
     if holds_legacy_tables(con):
-        con.close()
         raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
                           f"reconcile; `reconcile history migrate --db {db_path}` converts "
                           "it once (the next recorded run does too)")
-    return con
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
+    """An error's first line, for a one-line message."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def _query(con: duckdb.DuckDBPyConnection, section: str, **params: object) -> list[tuple[Any, ...]]:
-    return con.execute(read_sql(f"report/{section}.sql"), params).fetchall()
+def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[tuple[Any, ...]]:
+    """The rows of sql/report/NAME.sql with its $params."""
+    return con.execute(read_sql(f"report/{name}.sql"), params).fetchall()
 
 
 def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
            show_pii: bool, examples_per_flag: int) -> Report:
-    chosen = _query(con, "runs", run_id=run_id)
+    chosen = query(con, "runs", run_id=run_id)
     if not chosen:
         if run_id is None:
             raise ReportError(f"history {db_path}: no run is recorded yet")
-        latest = _query(con, "runs", run_id=None)
+        latest = query(con, "runs", run_id=None)
         hint = f" (the latest is {latest[0][0]})" if latest else ""
         raise ReportError(f"history {db_path}: no run {run_id}{hint}")
     current_id, timezone, previous_id = chosen[0]
@@ -490,8 +518,8 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
     con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
 
     run = _run_info(con, current_id)
-    verdict_counts = dict(_query(con, "verdict_counts", run_id=current_id))
-    flag_counts = dict(_query(con, "flag_counts", run_id=current_id))
+    verdict_counts = dict(query(con, "verdict_counts", run_id=current_id))
+    flag_counts = dict(query(con, "flag_counts", run_id=current_id))
     total = sum(verdict_counts.values()) or 1
     verdicts = tuple(Count(v, int(verdict_counts.get(v, 0)), verdict_counts.get(v, 0) / total)
                      for v in _ordered(OUTCOMES, verdict_counts))
@@ -499,21 +527,21 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
                   for f in _ordered(FLAGS, flag_counts))
 
     pair = {"run_id": current_id, "previous_run_id": previous_id}
-    misfires = _query(con, "misfires", **pair)
+    misfires = query(con, "misfires", **pair)
     rules = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "rule")
     templates = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "template")
     staleness = tuple(
         Staleness(row[0], row[1], tuple(row[2:7]), float(row[7]), float(row[8]))
-        for row in _query(con, "staleness", run_id=current_id)
+        for row in query(con, "staleness", run_id=current_id)
     )
     comparison = None
     if previous_id is not None:
         comparison = Comparison(_run_info(con, previous_id),
-                                _changes(_query(con, "comparison", **pair)))
-    found = _query(con, "examples", run_id=current_id, per_flag=examples_per_flag,
+                                _changes(query(con, "comparison", **pair)))
+    found = query(con, "examples", run_id=current_id, per_flag=examples_per_flag,
                    flag_order=_ordered(FLAGS, flag_counts))
     examples = tuple(_example(row, show_pii, run.personal_data) for row in found)
-    trends = _trends(_query(con, "trends", run_id=current_id, nights=TREND_NIGHTS))
+    trends = _trends(query(con, "trends", run_id=current_id, nights=TREND_NIGHTS))
     return Report(run=run, timezone=str(timezone), verdicts=verdicts, flags=flags,
                   rules=rules, templates=templates, staleness=staleness,
                   comparison=comparison, examples=examples, pii_masked=not show_pii,
@@ -522,7 +550,7 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
 
 
 def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
-    row = _query(con, "run_header", run_id=run_id)[0]
+    row = query(con, "run_header", run_id=run_id)[0]
     profile_language = PROFILE_REPORT_LANGUAGES.get(
         str(row[10]), PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE])
     return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
@@ -555,10 +583,8 @@ def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
 def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Example:
     (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
      claimed_amount, claimed_days, reason, flags, rule_id, template_id) = row
-    if personal_data == "pseudonymised":
-        phone, name = pseudonym_shown(phone), pseudonym_shown(name)
-    elif not show_pii:
-        phone, name = mask_pii(phone, "phone"), mask_pii(name, "name")
+    phone = shown_personal(phone, "phone", personal_data, show_pii)
+    name = shown_personal(name, "name", personal_data, show_pii)
     return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,
                    borrower_name=name, loan_id=loan_id, overdue_amount=overdue_amount,
                    days_past_due=days_past_due, claimed_overdue_amount=claimed_amount,

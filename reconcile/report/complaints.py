@@ -28,7 +28,7 @@ import duckdb
 
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, ConfigError, ReconcileError
-from reconcile.report.build import Report, mask_pii
+from reconcile.report.build import Report, mask_pii, query
 from reconcile.report.markdown import md, md_code, md_table
 from reconcile.report.text import table as text_table
 from reconcile.report.trace import (
@@ -43,7 +43,6 @@ from reconcile.report.trace import (
     message_text,
     phone_key,
     planned_message,
-    query,
     read_only_history,
     safe_output,
 )

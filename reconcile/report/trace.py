@@ -8,8 +8,8 @@ prints.
 What the complaints desk (`reconcile.report.complaints`) shares with it is defined here
 once: the history opened on an in-memory connection that attaches it read-only, a phone
 matched in clear runs as given and in pseudonymised runs as its keyed hash, the
-`PlannedMessage` row with its phone and name masked, the words of both commands in both
-languages (`PHRASES`), and the text and Markdown of one message.
+`PlannedMessage` row with its phone and name masked, and the text and Markdown of one
+message. Their words are in reconcile.report.vocabulary, with the report's.
 """
 
 from __future__ import annotations
@@ -30,18 +30,27 @@ from reconcile.config import Settings
 from reconcile.errors import ConfigError
 from reconcile.history.store import (
     HistoryPaths,
-    holds_legacy_tables,
     key_id,
     pseudonym,
     pseudonym_key,
 )
-from reconcile.report.build import PiiKind, ReportError, mask_pii, pseudonym_shown
+from reconcile.report.build import (
+    ReportError,
+    check_history_catalog,
+    check_history_file,
+    mask_pii,
+    one_line,
+    pseudonym_shown,
+    query,
+    reason_clauses,
+    shown_personal,
+)
 from reconcile.report.markdown import md, md_code
 from reconcile.report.vocabulary import check_language, column, outcome_name, phrase
 from reconcile.report.wording import flag_label
 from reconcile.safe_text import printable
 from reconcile.schema import FLAGS
-from reconcile.sqlfiles import quote_literal, read_sql
+from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")
@@ -53,8 +62,6 @@ PSEUDONYMISED = "pseudonymised"
 # history hashed and the phone typed on the command line are the same text.
 IDENTIFIER_SPACE = " \t\n\x0b\x0c\r\u00a0\u3000\ufeff"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Where a reason's next `FLAG: detail` clause starts (a detail may itself hold '; ').
-_FLAG_START = re.compile(r"; (?=(?:{}): )".format("|".join(FLAGS)))
 _FLAG_CLAUSE = re.compile(r"([A-Z][A-Z_]*): (.*)", re.DOTALL)
 
 
@@ -73,7 +80,7 @@ def read_only_history(db_path: Path, timezone: str) -> Iterator[duckdb.DuckDBPyC
     A missing, empty or unreadable file, one that is no history, or a history of the
     single-file layout raises ReportError (exit 2); the file is never created or changed.
     """
-    _check_history_file(db_path)
+    check_history_file(db_path)
     con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                  "autoload_known_extensions": False})
     try:
@@ -84,29 +91,12 @@ def read_only_history(db_path: Path, timezone: str) -> Iterator[duckdb.DuckDBPyC
         con.close()
 
 
-def _check_history_file(db_path: Path) -> None:
-    if not db_path.is_file():
-        raise ReportError(f"history {db_path}: no such file "
-                          "(a run given it as its history creates it)")
-    if db_path.stat().st_size == 0:
-        raise ReportError(f"history {db_path}: the file is empty, no run is recorded")
-
-
 def _attach(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     try:
         con.execute(f"ATTACH {quote_literal(str(db_path))} AS {HISTORY_ALIAS} (READ_ONLY)")
     except duckdb.Error as error:
-        raise ReportError(f"history {db_path}: cannot be opened ({_one_line(error)})") from error
-    tables = {name for (name,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_name IN ('runs', 'findings')", [HISTORY_ALIAS]).fetchall()}
-    if tables != {"runs", "findings"}:
-        raise ReportError(f"history {db_path}: not a reconcile history database "
-                          "(no runs and findings tables)")
-    if holds_legacy_tables(con):
-        raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
-                          f"reconcile; `reconcile history migrate --db {db_path}` converts "
-                          "it once (the next recorded run does too)")
+        raise ReportError(f"history {db_path}: cannot be opened ({one_line(error)})") from error
+    check_history_catalog(con, db_path, catalog=HISTORY_ALIAS)
     con.execute(f"USE {HISTORY_ALIAS}")
     # The catalog's views read the history's Parquet folder, and nothing else may be read.
     data_folder = _data_folder(con, db_path)
@@ -133,18 +123,8 @@ def _use_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     try:
         con.execute(f"SET TimeZone = {quote_literal(timezone)}")
     except duckdb.Error as error:
-        raise ConfigError(f"unknown time zone {timezone!r} ({_one_line(error)})",
+        raise ConfigError(f"unknown time zone {timezone!r} ({one_line(error)})",
                           parameter="timezone") from error
-
-
-def _one_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def query(con: duckdb.DuckDBPyConnection, name: str,
-          **params: object) -> list[tuple[Any, ...]]:
-    """The rows of sql/report/NAME.sql with its $params."""
-    return con.execute(read_sql(f"report/{name}.sql"), params).fetchall()
 
 
 def identifier(value: str | None) -> str | None:
@@ -218,7 +198,7 @@ def evidence_of(reason: str, flags: Sequence[str]) -> tuple[Evidence, ...]:
     """A findings reason ("FLAG: detail; FLAG: detail") as one Evidence per clause; a
     reason that is no list of clauses (a rejected row's) is kept whole, without a flag."""
     evidence = []
-    for clause in (part for part in _FLAG_START.split(reason or "") if part):
+    for clause in reason_clauses(reason or ""):
         match = _FLAG_CLAUSE.fullmatch(clause)
         if match and match.group(1) in (*FLAGS, *flags):
             evidence.append(Evidence(match.group(1), match.group(2)))
@@ -292,17 +272,6 @@ def planned_message(row: Sequence[Any], show_pii: bool) -> PlannedMessage:
 
 def _iso_or_none(value: object) -> str | None:
     return None if value is None else iso_text(str(value))
-
-
-def shown_personal(value: str | None, kind: PiiKind, personal_data: str,
-                   show_pii: bool) -> str | None:
-    """A phone or name as the commands show it: a keyed hash as `#` and its first 8 hex
-    digits (as the morning report does); a clear one masked unless show_pii."""
-    if personal_data == PSEUDONYMISED:
-        return pseudonym_shown(value)
-    if show_pii:
-        return value
-    return mask_pii(value, kind)
 
 
 # ---------------------------------------------------------------------------------------
