@@ -60,18 +60,13 @@ FROM rows
 GROUP BY night
 UNION ALL
 SELECT
-    night, 'rule', rule_id, count(*),
+    night,
+    CASE WHEN grouping(rule_id) = 0 THEN 'rule' ELSE 'template' END,
+    CASE WHEN grouping(rule_id) = 0 THEN rule_id ELSE template_id END,
+    count(*),
     count(*) FILTER (WHERE verdict IN ('block', 'hold')),
     NULL, NULL, NULL, NULL, NULL, NULL
 FROM rows
 WHERE verdict IS NOT NULL
-GROUP BY night, rule_id
-UNION ALL
-SELECT
-    night, 'template', template_id, count(*),
-    count(*) FILTER (WHERE verdict IN ('block', 'hold')),
-    NULL, NULL, NULL, NULL, NULL, NULL
-FROM rows
-WHERE verdict IS NOT NULL
-GROUP BY night, template_id
+GROUP BY GROUPING SETS ((night, rule_id), (night, template_id))
 ORDER BY night, dimension, key NULLS LAST;
