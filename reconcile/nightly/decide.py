@@ -84,6 +84,7 @@ def decide(con: duckdb.DuckDBPyConnection,
         drop_relation(con, table)
     run_checks(con, skipped)
     feed_flags = feeds.feed_flag_details(con)
+    con.execute(read_sql("nightly/narrow_context.sql"))
     con.execute(read_sql("nightly/findings.sql"))
     drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
     return feed_flags

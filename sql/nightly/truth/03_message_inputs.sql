@@ -1,5 +1,8 @@
 -- message_inputs: every readable message (rejected rows excluded) with what the ledger,
--- templates and rules say about it, and its recipient and text (for contact_context).
+-- templates and rules say about it: only what the truth steps read, keyed by source_row.
+-- The message's own columns (its ids, times, claims, recipient and text) stay in
+-- send_batch, which message_context joins once: a second wide copy of every message
+-- would only take memory (at 10M messages, gigabytes spilled to disk).
 -- d(s), the local calendar date of scheduled_at in the configured timezone, is send_date;
 -- g is the loan's grace_days, else the configured one; likewise the loan's own
 -- min_overdue_amount, else the configured one (docs/inputs.md). states_components marks a
@@ -27,18 +30,7 @@ usable_rules AS (
 )
 SELECT
     m.source_row,
-    m.message_id,
-    m.borrower_id,
     m.loan_id,
-    m.template_id,
-    m.rule_id,
-    m.rule_evaluated_at,
-    m.scheduled_at,
-    m.claimed_overdue_amount,
-    m.claimed_days_past_due,
-    m.phone,
-    m.borrower_name,
-    m.message_text,
     CAST(timezone(p.timezone, m.scheduled_at) AS DATE) AS send_date,
     k.loan_id IS NOT NULL AS loan_known,
     l.borrower_id AS loan_borrower_id,

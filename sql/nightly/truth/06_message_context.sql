@@ -24,6 +24,17 @@ WITH active_pauses AS (
     GROUP BY m.source_row
 )
 SELECT
+    b.message_id,
+    b.borrower_id,
+    b.template_id,
+    b.rule_id,
+    b.rule_evaluated_at,
+    b.scheduled_at,
+    b.claimed_overdue_amount,
+    b.claimed_days_past_due,
+    b.phone,
+    b.borrower_name,
+    b.message_text,
     m.*,
     m.template_kind IN ('collection', 'escalation') AS is_collection_wording,
     t.overdue_amount,
@@ -50,9 +61,10 @@ SELECT
          THEN greatest(g.last_payment_change_at, g.last_installment_change_at,
                        g.last_pause_change_at) END
         AS last_ledger_change_at,
-    epoch_us(p.as_of) - epoch_us(m.rule_evaluated_at) AS rule_age_us,
-    round((epoch_us(p.as_of) - epoch_us(m.rule_evaluated_at)) / 3600e6, 2) AS rule_age_hours
+    epoch_us(p.as_of) - epoch_us(b.rule_evaluated_at) AS rule_age_us,
+    round((epoch_us(p.as_of) - epoch_us(b.rule_evaluated_at)) / 3600e6, 2) AS rule_age_hours
 FROM message_inputs AS m
+JOIN send_batch AS b USING (source_row)
 CROSS JOIN run_params AS p
 LEFT JOIN loan_day_truth AS t
     ON m.truth_known AND t.loan_id = m.loan_id AND t.send_date = m.send_date
