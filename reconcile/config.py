@@ -91,8 +91,9 @@ class Settings:
     max_unplaced_payments: int = 20
     # Resources (beyond the contract): DuckDB's memory cap, past which work spills to
     # temp_directory (default: a folder beside OUT_DIR, removed after the run), and threads
-    # (0 = one per core).
-    memory_limit: str = "4GB"
+    # (0 = one per core). 3GB keeps a whole run of 10M messages under 4 GiB of RSS
+    # (docs/performance.md); the rest of a 24 GiB machine stays for the page cache.
+    memory_limit: str = "3GB"
     temp_directory: str = ""
     threads: int = 0
     # Contact policy (issue #5): the default profile's values unless a profile or setting
