@@ -34,6 +34,11 @@ class Statement:
     label: str
     seconds: float
     operators: list[tuple[float, str, int]] = field(default_factory=list)
+    # DuckDB's `system` metrics: the most buffer memory held, the largest spill folder,
+    # and the bytes written to it while the statement ran.
+    peak_memory: int = 0
+    peak_spill: int = 0
+    spilled: int = 0
 
 
 class ProfiledConnection:
@@ -51,23 +56,28 @@ class ProfiledConnection:
         started = time.perf_counter()
         result = self._connection.execute(query, parameters)
         seconds = time.perf_counter() - started
-        self.statements.append(Statement(_label(query), seconds, self._operators()))
+        profile = json.loads(self._profile.read_text()) if self._profile.exists() else {}
+        system = profile.get("system", {})
+        self.statements.append(Statement(
+            _label(query), seconds, _operators(profile),
+            system.get("peak_buffer_memory", 0), system.get("peak_temp_dir_size", 0),
+            system.get("total_bytes_spilled", 0)))
         return result
-
-    def _operators(self) -> list[tuple[float, str, int]]:
-        if not self._profile.exists():
-            return []
-        found: list[tuple[float, str, int]] = []
-        stack = list(json.loads(self._profile.read_text()).get("operator", []))
-        while stack:
-            node = stack.pop()
-            found.append((node.get("timing", 0.0), node.get("type", "?"),
-                          node.get("intermediate_rows", 0)))
-            stack.extend(node.get("children", []))
-        return sorted(found, reverse=True)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
+
+
+def _operators(profile: dict[str, Any]) -> list[tuple[float, str, int]]:
+    """(CPU seconds, operator, rows out) of every operator of a statement, costliest first."""
+    found: list[tuple[float, str, int]] = []
+    stack = list(profile.get("operator", []))
+    while stack:
+        node = stack.pop()
+        found.append((node.get("timing", 0.0), node.get("type", "?"),
+                      node.get("intermediate_rows", 0)))
+        stack.extend(node.get("children", []))
+    return sorted(found, reverse=True)
 
 
 def _label(query: str) -> str:
@@ -83,6 +93,8 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-11-23T01:30:00+08:00")
     parser.add_argument("--top", type=int, default=12, help="statements to show")
     parser.add_argument("--operators", type=int, default=3, help="operators per statement")
+    parser.add_argument("--in-order", action="store_true",
+                        help="list the statements in the order they ran, not by cost")
     args = parser.parse_args()
     connections: list[ProfiledConnection] = []
     real_connect = duckdb.connect
@@ -105,8 +117,14 @@ def main() -> None:
     print(f"{result.messages:,} messages in {wall:.1f} s; stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
           + f"; {len(statements)} statements")
-    for statement in sorted(statements, key=lambda s: -s.seconds)[: args.top]:
-        print(f"{statement.seconds:7.3f} s  {statement.label}")
+    chosen = sorted(statements, key=lambda s: -s.seconds)[: args.top]
+    if args.in_order:
+        chosen = [s for s in statements if s in chosen]
+    for statement in chosen:
+        spill = (f"  (spilled {statement.spilled / 2**30:.1f} GiB, spill folder at most "
+                 f"{statement.peak_spill / 2**30:.1f} GiB)" if statement.spilled else "")
+        print(f"{statement.seconds:7.3f} s  {statement.label}  "
+              f"[buffers {statement.peak_memory / 2**30:.2f} GiB]{spill}")
         for seconds, operator, rows in statement.operators[: args.operators]:
             print(f"{'':11}{seconds:7.3f}  {operator:<22} rows={rows:,}")
 
