@@ -2,19 +2,27 @@
 -- definition: another readable message of the batch has the same (borrower_id, loan_id,
 --   template_id) and comes earlier in (scheduled_at, source_row) order; the earliest
 --   copy is not flagged. docs/contact_checks.md
-SELECT
-    source_row,
-    format('same borrower, loan and template as message {} (row {}), scheduled {}',
-           first_message_id, first_source_row, first_scheduled_at) AS detail
-FROM (
+-- The keys that repeat are found by one grouping (most keys are sent once); only their
+-- messages are compared with the earliest copy, instead of ordering every message.
+WITH firsts AS (
     SELECT
-        source_row,
-        row_number() OVER copies AS copy_number,
-        first_value(message_id) OVER copies AS first_message_id,
-        first_value(source_row) OVER copies AS first_source_row,
-        first_value(scheduled_at) OVER copies AS first_scheduled_at
+        borrower_id,
+        loan_id,
+        template_id,
+        arg_min(source_row, (scheduled_at, source_row)) AS first_source_row,
+        arg_min(message_id, (scheduled_at, source_row)) AS first_message_id,
+        min(scheduled_at) AS first_scheduled_at
     FROM contact_context
-    WINDOW copies AS (PARTITION BY borrower_id, loan_id, template_id
-                      ORDER BY scheduled_at, source_row)
+    GROUP BY borrower_id, loan_id, template_id
+    HAVING count(*) > 1
 )
-WHERE copy_number > 1
+SELECT
+    c.source_row,
+    format('same borrower, loan and template as message {} (row {}), scheduled {}',
+           f.first_message_id, f.first_source_row, f.first_scheduled_at) AS detail
+FROM contact_context AS c
+JOIN firsts AS f
+    ON c.borrower_id IS NOT DISTINCT FROM f.borrower_id
+    AND c.loan_id IS NOT DISTINCT FROM f.loan_id
+    AND c.template_id IS NOT DISTINCT FROM f.template_id
+WHERE c.source_row <> f.first_source_row
