@@ -70,10 +70,55 @@ def reconcile_night(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: s
 
 def prepare_truth(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str) -> None:
     """run_params, contact_params and the ledger truth (sql/nightly/truth), in order."""
+    # From here to the verdicts every table is keyed (by loan, by message) and read through
+    # joins, so DuckDB need not keep rows in the order they were made: kept, that order
+    # held memory that could not spill, and 30M messages ran out of it in loan_day_truth.
+    # decide() turns it back on for findings, which the writer relies on being in file order.
+    con.execute("SET preserve_insertion_order = false")
     create_params(con, settings, as_of)
     create_contact_params(con, settings)
-    for _, sql in truth_steps():
-        con.execute(sql)
+    for name, sql in truth_steps():
+        if name == BUCKETED_STEP:
+            _in_loan_buckets(con, sql)
+        else:
+            con.execute(sql)
+
+
+# The truth step run in loan buckets when the drop is large for memory_limit; its rows per
+# bucket are at most memory_limit / this many bytes. The hash tables that do not spill took
+# about 100 bytes per (loan, send date): 9M fit in a 1 GB limit, 27M did not fit in 3 GB.
+BUCKETED_STEP = "04_loan_day_truth.sql"
+_BYTES_PER_LOAN_DAY = 256
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _in_loan_buckets(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run a `CREATE OR REPLACE TABLE t AS query` step once per loan bucket (the first
+    creates t, the others insert into it), with the variables its query filters on."""
+    head, query = sql.split(" AS\n", 1)
+    table = head.split()[-1]
+    buckets = loan_buckets(con)
+    for bucket in range(buckets):
+        con.execute(f"SET VARIABLE loan_buckets = {buckets}")
+        con.execute(f"SET VARIABLE loan_bucket = {bucket}")
+        con.execute(sql if bucket == 0 else f"INSERT INTO {table} {query}")
+    con.execute("RESET VARIABLE loan_buckets")
+    con.execute("RESET VARIABLE loan_bucket")
+
+
+def loan_buckets(con: duckdb.DuckDBPyConnection) -> int:
+    """How many loan buckets keep each bucket's (loan, send date) rows within memory_limit
+    (1 when the limit is not a size)."""
+    (messages,) = con.execute(
+        "SELECT count(*) FROM message_inputs WHERE truth_known").fetchone() or (0,)
+    (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
+    number, _, unit = str(limit).partition(" ")
+    try:
+        limit_bytes = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        return 1
+    per_bucket = max(1, int(limit_bytes // _BYTES_PER_LOAN_DAY))
+    return max(1, -(-int(messages) // per_bucket))
 
 
 def decide(con: duckdb.DuckDBPyConnection,
@@ -85,6 +130,7 @@ def decide(con: duckdb.DuckDBPyConnection,
     run_checks(con, skipped)
     feed_flags = feeds.feed_flag_details(con)
     con.execute(read_sql("nightly/narrow_context.sql"))
+    con.execute("SET preserve_insertion_order = true")
     con.execute(read_sql("nightly/findings.sql"))
     drop_relation(con, "flag_hits")  # in findings now; the writes get its memory
     return feed_flags

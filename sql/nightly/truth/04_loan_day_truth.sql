@@ -14,11 +14,17 @@
 -- Only installments past due on some send date of their loan are summed: they are a prefix
 -- of the order, so C_k is unchanged, and k* lies among them whenever the loan is overdue
 -- (first_unpaid_due_date is NULL, and unused, when k* would be a later installment).
+-- A drop too large for memory_limit is worked out in loan buckets, one statement each
+-- (reconcile/nightly/decide.py sets the variables loan_buckets and loan_bucket; unset,
+-- the one bucket is every loan): the hash tables of joining and grouping every (loan,
+-- send date) at once do not spill, and at 30M messages alone outgrew a 3 GB limit.
 CREATE OR REPLACE TABLE loan_day_truth AS
 WITH loan_days AS (
     SELECT DISTINCT loan_id, send_date, grace_days, loan_status, min_overdue_amount
     FROM message_inputs
     WHERE truth_known
+      AND hash(loan_id) % coalesce(getvariable('loan_buckets'), 1)
+          = coalesce(getvariable('loan_bucket'), 0)
 ),
 latest_cutoffs AS (
     SELECT loan_id, max(send_date - grace_days) AS latest_cutoff
