@@ -24,17 +24,9 @@ WITH active_pauses AS (
     GROUP BY m.source_row
 )
 SELECT
-    b.message_id,
-    b.borrower_id,
-    b.template_id,
-    b.rule_id,
-    b.rule_evaluated_at,
-    b.scheduled_at,
-    b.claimed_overdue_amount,
-    b.claimed_days_past_due,
-    b.phone,
-    b.borrower_name,
-    b.message_text,
+    -- The message's own columns (ids, times, claims, recipient, text) from send_batch;
+    -- message_inputs gives its loan_id and source_row.
+    b.* EXCLUDE (source_row, loan_id, batch_id, problem),
     m.*,
     m.template_kind IN ('collection', 'escalation') AS is_collection_wording,
     t.overdue_amount,
