@@ -57,7 +57,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 FREQUENCY_SCOPES = ("borrower", "loan")
 UNPLACED_PAYMENT_POLICIES = ("hold_matching", "fail", "hold_all")
-HISTORY_PERSONAL_DATA = ("pseudonymised", "clear")
+# history_personal_data: phones and names kept as keyed hashes, or in clear.
+PSEUDONYMISED = "pseudonymised"
+HISTORY_PERSONAL_DATA = (PSEUDONYMISED, "clear")
 REPORT_LANGUAGES = ("zh-CN", "en")
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
@@ -117,7 +119,7 @@ class Settings:
     # ("pseudonymised") unless "clear" is asked for; the key is $RECONCILE_HISTORY_KEY, else
     # this file, else HISTORY.key beside the history. After each recorded run, runs of
     # nights more than history_keep_days before its night are pruned (0 = keep every run).
-    history_personal_data: str = "pseudonymised"
+    history_personal_data: str = PSEUDONYMISED
     history_key_file: str = ""
     history_keep_days: int = 0
     # The morning report (docs/report.md): its language ("zh-CN" or "en"; the profile's by

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from reconcile import locks
-from reconcile.config import Settings
+from reconcile.config import PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.history import views
 from reconcile.result import PreviousNight
@@ -362,7 +362,7 @@ def record(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunResult,
          _json(settings.to_dict()), result.messages, counts["send"], counts["hold"],
          counts["block"], counts["rejected"], _json(counts), _json(result.flag_counts),
          list(result.warnings), settings.history_personal_data,
-         key_id(key) if settings.history_personal_data == "pseudonymised" else None],
+         key_id(key) if settings.history_personal_data == PSEUDONYMISED else None],
     )
     con.execute("SET VARIABLE history_run_id = ?", [result.run_id])
     _publish_staged(con, paths, result.run_id, read_history_sql("record_findings.sql"))
@@ -522,7 +522,7 @@ def _migrate_legacy(con: duckdb.DuckDBPyConnection, paths: HistoryPaths,
                         f"FROM {legacy}.runs WHERE run_id = ?", [run_id])
             con.execute(f"UPDATE {STAGING_SCHEMA}.runs SET personal_data = ?, "
                         "pseudonym_key_id = ?",
-                        [mode, key_id(key) if mode == "pseudonymised" else None])
+                        [mode, key_id(key) if mode == PSEUDONYMISED else None])
             personal = ", ".join(f"history_personal({c}) AS {c}" for c in PERSONAL_COLUMNS)
             _publish_staged(con, paths, run_id,
                             f"SELECT * REPLACE ({personal}) FROM {legacy}.findings "

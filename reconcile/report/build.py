@@ -19,7 +19,12 @@ from typing import Any, Literal, Protocol
 
 import duckdb
 
-from reconcile.config import DEFAULT_PROFILE, PROFILE_REPORT_LANGUAGES, Settings
+from reconcile.config import (
+    DEFAULT_PROFILE,
+    PROFILE_REPORT_LANGUAGES,
+    PSEUDONYMISED,
+    Settings,
+)
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
@@ -88,7 +93,7 @@ def shown_personal(value: str | None, kind: PiiKind, personal_data: str,
                    show_pii: bool) -> str | None:
     """A phone or name as every report shows it: a keyed hash as `#` and its first 8 hex
     digits; a clear one masked unless show_pii."""
-    if personal_data == "pseudonymised":
+    if personal_data == PSEUDONYMISED:
         return pseudonym_shown(value)
     return value if show_pii else mask_pii(value, kind)
 

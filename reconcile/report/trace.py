@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from reconcile.config import Settings
+from reconcile.config import PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError
 from reconcile.history.store import (
     HistoryPaths,
@@ -56,7 +56,6 @@ from reconcile.timestamps import iso_text
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")
 # The name the history's catalog is attached under on the in-memory connection.
 HISTORY_ALIAS = "history"
-PSEUDONYMISED = "pseudonymised"
 # What an identifier (phone, borrower_id, message_id) loses before it is compared, as the
 # night's staging trims it (trim_space in sql/nightly/staging/macros.sql): so the phone a
 # history hashed and the phone typed on the command line are the same text.

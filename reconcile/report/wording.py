@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconcile.config import PSEUDONYMISED
 from reconcile.report.build import Change, Example, Misfire, Movement, Report, WatchedRule
 from reconcile.report.vocabulary import (
     COLUMN_TERMS,
@@ -57,7 +58,7 @@ def flag_explained(flag: str, lang: str) -> str:
 
 
 def pii_note(report: Report, lang: str) -> str:
-    if report.run.personal_data == "pseudonymised":
+    if report.run.personal_data == PSEUDONYMISED:
         return phrase("pii_pseudonymised", lang)
     return phrase("pii_masked" if report.pii_masked else "pii_shown", lang)
 
