@@ -10,10 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.errors import ConfigError
-from reconcile.schema import CONTACT_FLAG_KINDS, DEFAULT_VERDICT_POLICY, FLAGS, VERDICTS
+from reconcile.schema import (
+    CONTACT_FLAG_KINDS,
+    DEFAULT_VERDICT_POLICY,
+    FLAGS,
+    TABLES_BY_NAME,
+    VERDICTS,
+)
 
 # The TOML table that maps a flag to the verdict it gives.
 VERDICTS_TABLE = "verdicts"
+# The TOML table of where tables come from; its key naming the database (the rest are
+# table names). Where tables come from is not what decides verdicts: the inputs' own
+# digests are in a run's fingerprint.
+SOURCES_TABLE = "sources"
+DATABASE = "database"
 PROFILE = "profile"
 
 # Threats, insults and impersonation of authorities (PROHIBITED_CONTENT); each is also
@@ -129,6 +140,12 @@ class Settings:
     report_complaints_file: str = ""
     report_dispatch_log: str = ""
     verdicts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VERDICT_POLICY))
+    # Where each table comes from when not from DATA_DIR (docs/databases.md): `database`,
+    # a PostgreSQL or MySQL URL with no password, and per table a table, view or SELECT of
+    # it (under --engine spark, a catalog table). STALE_FEED also holds the night when that
+    # database is a replica more than max_replica_lag_seconds behind its primary.
+    sources: dict[str, str] = field(default_factory=dict)
+    max_replica_lag_seconds: Decimal = Decimal(60)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: decimals as strings so nothing is rounded through a float."""
@@ -137,7 +154,7 @@ class Settings:
     def judging(self) -> dict[str, Any]:
         """to_dict() of the settings that decide verdicts (not resources, history, report)."""
         kept = (set(SETTING_NAMES) - set(RESOURCE_SETTINGS) - set(HISTORY_SETTINGS)
-                - set(REPORT_SETTINGS))
+                - set(REPORT_SETTINGS) - {SOURCES_TABLE})
         return {name: value for name, value in self.to_dict().items() if name in kept}
 
     @property
@@ -212,6 +229,8 @@ def _checked_value(base: Settings, name: str, value: Any, where: str) -> Any:
     current = getattr(base, name)
     if name == VERDICTS_TABLE:
         return _verdict_policy(value, where)
+    if name == SOURCES_TABLE:
+        return _sources(value, where)
     if isinstance(current, bool):
         return _boolean(value, where)
     if isinstance(current, tuple):
@@ -322,3 +341,16 @@ def _verdict_policy(value: Any, where: str) -> dict[str, str]:
             )
         policy[flag] = verdict
     return policy
+
+
+def _sources(value: Any, where: str) -> dict[str, str]:
+    """[sources]: `database` and table names, each a non-empty string (databases.py checks
+    what the strings say)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of NAME = \"table, view or SELECT\"")
+    for name, source in value.items():
+        if name != DATABASE and name not in TABLES_BY_NAME:
+            raise ConfigError(f"{where}: {name!r} is neither {DATABASE} nor a table of the "
+                              f"drop ({', '.join(TABLES_BY_NAME)})")
+        _text(source, f"{where}.{name}")
+    return {name: source.strip() for name, source in value.items()}

@@ -88,6 +88,9 @@ class RunResult:
     warnings: tuple[str, ...] = ()
     # Where the night was decided: "duckdb" (this process) or "spark" (reconcile.spark).
     engine: str = "duckdb"
+    # The database snapshot the night's database tables were read in (Snapshot.to_dict()),
+    # None when every table came from files.
+    snapshot: dict[str, object] | None = None
 
     @property
     def messages(self) -> int:
@@ -157,4 +160,5 @@ class RunResult:
             "settings": self.settings.to_dict(),
             "history": self.history,
             "engine": self.engine,
+            "snapshot": self.snapshot,
         }

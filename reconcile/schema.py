@@ -76,6 +76,14 @@ class Table:
     needed_by: tuple[str, ...] = ()
     # Rules across a row's columns, checked once each value has parsed.
     row_rules: tuple[RowRule, ...] = ()
+    # For a table without a unique key: the columns that tell its rows apart to a person,
+    # which cite a row read from a database, where there is no file row (row_key).
+    identified_by: tuple[str, ...] = ()
+
+    @property
+    def row_key(self) -> tuple[str, ...]:
+        """The columns that cite one of this table's rows: its key, else identified_by."""
+        return self.unique_key or self.identified_by
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -205,6 +213,7 @@ TABLES: tuple[Table, ...] = (
         required=False,
         loan_column="loan_id",
         needed_by=("COLLECTION_PAUSED",),
+        identified_by=("loan_id", "kind", "paused_from"),
         row_rules=(NotBefore("paused_until", "paused_from"),),
     ),
     Table(
@@ -244,6 +253,7 @@ TABLES: tuple[Table, ...] = (
         required=False,
         borrower_column="borrower_id",
         needed_by=("THIRD_PARTY_RECIPIENT", "NAME_MISMATCH"),
+        identified_by=("borrower_id",),
     ),
     Table(
         "contact_flags",
@@ -256,6 +266,7 @@ TABLES: tuple[Table, ...] = (
         required=False,
         borrower_column="borrower_id",
         needed_by=("CONTACT_RESTRICTED",),
+        identified_by=("borrower_id", "flag", "since"),
     ),
 )
 

@@ -16,7 +16,7 @@ from reconcile.cli.history import history_group
 from reconcile.cli.query import query
 from reconcile.cli.report import report
 from reconcile.cli.trace import complaints, trace
-from reconcile.config import PROFILES, load_settings, with_overrides
+from reconcile.config import DATABASE, PROFILES, SOURCES_TABLE, load_settings, with_overrides
 from reconcile.nightly.engine import run
 from reconcile.nightly.policy import (
     EXIT_BLOCK_RATE,
@@ -79,7 +79,7 @@ def _asks_for_json_logs(args: Sequence[str]) -> bool:
 
 
 @main.command("run", cls=_RunCommand)
-@click.argument("data_dir", type=click.Path())
+@click.argument("data_dir", type=click.Path(), required=False)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the outputs; replaced as a whole when the run succeeds.")
 @click.option("--as-of", "as_of", metavar="TS",
@@ -124,9 +124,15 @@ def _asks_for_json_logs(args: Sequence[str]) -> bool:
 @click.option("--shards", type=click.IntRange(min=1), metavar="N",
               help="With --engine spark: shards of messages, one DuckDB task each "
                    "(default: twice Spark's parallelism).")
-@click.option("--table", "tables", multiple=True, metavar="NAME=CATALOG_TABLE",
-              help="With --engine spark: read table NAME from the Spark catalog instead of "
-                   "DATA_DIR, e.g. installments=dw.installments (repeatable).")
+@click.option("--source", "source_url", metavar="URL",
+              help="A PostgreSQL or MySQL database (postgresql://…, mysql://…; no password: "
+                   "PGPASSWORD, ~/.pgpass, ?service=, MYSQL_PWD) to read tables from, all "
+                   "in one snapshot: those --table or [sources] map, or without DATA_DIR "
+                   "every table.")
+@click.option("--table", "tables", multiple=True, metavar="NAME=WHERE",
+              help="Read table NAME from WHERE instead of DATA_DIR: with --source a table, "
+                   "view or SELECT of that database; with --engine spark a catalog table, "
+                   "e.g. installments=dw.installments (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
 def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Path | None,
@@ -134,9 +140,10 @@ def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Pa
                 max_feed_lag_hours: str | None, profile: str | None,
                 fail_on_block_rate: float | None, fail_on_hold_rate: float | None,
                 fail_on_empty_send: bool, engine: str, spark_master: str | None,
-                shards: int | None, tables: tuple[str, ...], log_format: str, quiet: bool,
-                debug: bool) -> None:
-    """Reconcile the nightly drop in DATA_DIR into send / hold / block / rejected.
+                shards: int | None, source_url: str | None, tables: tuple[str, ...],
+                log_format: str, quiet: bool, debug: bool) -> None:
+    """Reconcile the nightly drop in DATA_DIR (or read from --source) into send / hold /
+    block / rejected.
 
     Exit status: 0 the run completed (whatever it flagged; a night with nothing to
     send is a warning), 2 unusable input or options, 1 any other failure; 3 block rate
@@ -147,13 +154,19 @@ def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Pa
     """
     log = console.RunLog(log_format, data_dir=data_dir, out_dir=out_dir, as_of=as_of)
     policy = ExitPolicy(fail_on_block_rate, fail_on_hold_rate, fail_on_empty_send)
-    spark = _spark_options(engine, spark_master, shards, tables)
+    mapping = _table_mapping(tables)
+    spark = _spark_options(engine, spark_master, shards, mapping)
     with error_handler(debug, log):
         settings = load_settings(config_path, profile)
         log.timezone = settings.timezone
         if max_feed_lag_hours is not None:
             settings = with_overrides(settings, {"max_feed_lag_hours": max_feed_lag_hours},
                                       "--max-feed-lag-hours")
+        # Under Spark, --table's tables are catalog tables (SparkOptions), not sources.
+        given = {**({} if spark else mapping), **({DATABASE: source_url} if source_url else {})}
+        if given:
+            settings = with_overrides(settings, {SOURCES_TABLE: {**settings.sources, **given}},
+                                      "--source" if source_url else "--table")
         result = run(data_dir, out_dir, settings=settings, as_of=as_of, history_db=history_db,
                      force=force, wait_lock=wait_lock, on_stage=log.stage_listener(),
                      on_start=log.start, spark=spark)
@@ -168,23 +181,27 @@ def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Pa
 
 
 def _spark_options(engine: str, master: str | None, shards: int | None,
-                   tables: tuple[str, ...]) -> SparkOptions | None:
-    """The Spark engine's options; the Spark-only options without --engine spark, or a
-    --table that is not NAME=CATALOG_TABLE, are a usage error (exit 2)."""
-    given = [name for name, value in (("--spark-master", master), ("--shards", shards),
-                                      ("--table", tables)) if value]
+                   tables: dict[str, str]) -> SparkOptions | None:
+    """The Spark engine's options (--table's tables are catalog tables); the Spark-only
+    options without --engine spark are a usage error (exit 2)."""
+    given = [name for name, value in (("--spark-master", master), ("--shards", shards))
+             if value]
     if engine != "spark":
         if given:
             raise click.UsageError(f"{given[0]} needs --engine spark")
         return None
-    catalog: dict[str, str] = {}
+    return SparkOptions(master, shards, tables)
+
+
+def _table_mapping(tables: tuple[str, ...]) -> dict[str, str]:
+    """--table NAME=WHERE options as {NAME: WHERE}; anything else is a usage error."""
+    mapping: dict[str, str] = {}
     for item in tables:
         name, _, source = item.partition("=")
         if not name.strip() or not source.strip():
-            raise click.BadParameter(f"{item!r} is not NAME=CATALOG_TABLE",
-                                     param_hint="'--table'")
-        catalog[name.strip()] = source.strip()
-    return SparkOptions(master, shards, catalog)
+            raise click.BadParameter(f"{item!r} is not NAME=WHERE", param_hint="'--table'")
+        mapping[name.strip()] = source.strip()
+    return mapping
 
 
 def _rates_epilog() -> str:

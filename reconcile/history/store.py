@@ -355,14 +355,17 @@ def record(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunResult,
         "CAST(? AS TIMESTAMPTZ) AS finished_at, ? AS duration_seconds, ? AS data_dir, "
         "? AS out_dir, ? AS reconcile_version, ? AS inputs, ? AS settings, ? AS messages, "
         "? AS sent, ? AS held, ? AS blocked, ? AS rejected, ? AS verdicts, ? AS flags, "
-        "? AS warnings, ? AS personal_data, ? AS pseudonym_key_id",
+        "? AS warnings, ? AS personal_data, ? AS pseudonym_key_id, "
+        "CAST(? AS TIMESTAMPTZ) AS snapshot_at, ? AS snapshot",
         [result.run_id, run_fingerprint, result.as_of, result.started_at, finished_at,
          result.duration_seconds, result.data_dir, result.out_dir, result.version,
          _json({n: f.to_dict() for n, f in result.inputs.items()}),
          _json(settings.to_dict()), result.messages, counts["send"], counts["hold"],
          counts["block"], counts["rejected"], _json(counts), _json(result.flag_counts),
          list(result.warnings), settings.history_personal_data,
-         key_id(key) if settings.history_personal_data == PSEUDONYMISED else None],
+         key_id(key) if settings.history_personal_data == PSEUDONYMISED else None,
+         result.snapshot["taken_at"] if result.snapshot else None,
+         _json(result.snapshot) if result.snapshot else None],
     )
     con.execute("SET VARIABLE history_run_id = ?", [result.run_id])
     _publish_staged(con, paths, result.run_id, read_history_sql("record_findings.sql"))

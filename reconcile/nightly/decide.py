@@ -144,7 +144,8 @@ TURNED_OFF = "off: "
 def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
     """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
     skipped: dict[str, str] = {}
-    if settings.max_feed_lag_hours == 0:
+    from_database = any(source.snapshot_at for source in inputs.values())
+    if settings.max_feed_lag_hours == 0 and not from_database:
         skipped["STALE_FEED"] = f"{TURNED_OFF}max_feed_lag_hours is 0"
     if "message_text" not in inputs["send_batch"].columns:
         skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
@@ -152,7 +153,7 @@ def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str
         skipped["MISSING_OPT_OUT"] = (
             f"{TURNED_OFF}require_opt_out is false (profile {settings.profile})")
     for table in TABLES:
-        if inputs[table.name].path is None:
+        if not inputs[table.name].present:
             skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
     skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
     return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
@@ -183,12 +184,17 @@ def create_params(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str
         "CAST(? AS VARCHAR) AS max_feed_lag_hours, CAST(? AS BIGINT) AS max_feed_lag_us, "
         "CAST(? AS DECIMAL(10, 6)) AS max_feed_shrink, "
         "CAST(? AS VARCHAR) AS unplaced_payment_policy, "
-        "CAST(? AS BIGINT) AS max_unplaced_payments",
+        "CAST(? AS BIGINT) AS max_unplaced_payments, "
+        "CAST(? AS VARCHAR) AS max_replica_lag_seconds, "
+        # Set by the engine from a database snapshot (SNAPSHOT_VARIABLES); else NULL.
+        "CAST(getvariable('snapshot_at') AS VARCHAR) AS snapshot_at, "
+        "CAST(getvariable('replication_lag_seconds') AS DOUBLE) AS replication_lag_seconds",
         [as_of, settings.timezone, settings.grace_days, str(settings.min_overdue_amount),
          str(settings.amount_tolerance), settings.dpd_tolerance,
          str(settings.max_rule_age_hours), max_age_us,
          str(settings.max_feed_lag_hours), max_feed_lag_us, str(settings.max_feed_shrink),
-         settings.unplaced_payment_policy, settings.max_unplaced_payments],
+         settings.unplaced_payment_policy, settings.max_unplaced_payments,
+         str(settings.max_replica_lag_seconds)],
     )
     con.execute(
         "CREATE OR REPLACE TABLE verdict_policy (flag VARCHAR, flag_order INTEGER, "

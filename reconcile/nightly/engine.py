@@ -17,11 +17,20 @@ from pathlib import Path
 
 import duckdb
 
-from reconcile.config import Settings
+from reconcile.config import DATABASE, Settings
 from reconcile.errors import ConfigError
 from reconcile.faults import from_duckdb, run_step
 from reconcile.history import store as history
 from reconcile.nightly import feeds, writer
+from reconcile.nightly.databases import (
+    DatabaseSource,
+    Snapshot,
+    check_source,
+    read_tables,
+    redact,
+    set_snapshot_variables,
+    snapshot_warnings,
+)
 from reconcile.nightly.decide import (
     NightFacts,
     partial_checks,
@@ -41,7 +50,7 @@ from reconcile.nightly.out_dir import OutputClaim
 from reconcile.nightly.out_dir import claim as claim_out_dir
 from reconcile.nightly.staging import create_input_issues, stage, stages_as_view
 from reconcile.result import PreviousNight, RunResult
-from reconcile.schema import FLAGS, OUTCOMES, TABLES
+from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME
 from reconcile.spark.options import SparkOptions
 from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text, local_isoformat
@@ -78,7 +87,8 @@ class Stopwatch:
 class RunRequest:
     """What a caller asked of one run."""
 
-    # A folder; under the Spark engine also any URI Spark reads (hdfs://, s3a://, file:).
+    # A folder; under the Spark engine also any URI Spark reads (hdfs://, s3a://, file:);
+    # the database's URL when every table comes from one.
     data_dir: str
     out_dir: Path
     settings: Settings
@@ -89,10 +99,13 @@ class RunRequest:
     wait_lock: float = 0
     # None: this process reconciles the night with DuckDB; else Spark does (reconcile.spark).
     spark: SparkOptions | None = None
+    # The database the tables in `from_database` are read from, in one snapshot.
+    database: DatabaseSource | None = None
+    from_database: tuple[str, ...] = ()
 
 
 def run(
-    data_dir: str | Path,
+    data_dir: str | Path | None,
     out_dir: str | Path,
     *,
     settings: Settings | None = None,
@@ -112,16 +125,25 @@ def run(
     holds is waited for up to `wait_lock` seconds. `on_start` is told the run's id once,
     as soon as it is made (before any lock is taken); `on_stage` each stage as it ends.
     With `spark` the night is reconciled on Apache Spark (docs/spark.md), with the same
-    answers and outputs.
+    answers and outputs. The settings' `sources` may name a database that some tables, or
+    without data_dir every table, are read from in one snapshot (docs/databases.md).
     """
     as_of_text = as_of.isoformat() if isinstance(as_of, dt.datetime) else as_of
+    settings = settings or Settings()
+    spark = _with_catalog_sources(spark, settings)
     if spark:
         spark.check()
+    database = _database_source(settings, spark, data_dir)
+    from_database = _database_tables(database, data_dir)
     remote = spark is not None and is_uri(str(data_dir))
-    location = str(data_dir) if remote else str(Path(data_dir))
-    request = RunRequest(location, Path(out_dir), settings or Settings(), as_of_text,
-                         Path(history_db) if history_db else None, force, wait_lock, spark)
-    paths = {} if remote else locate(Path(location), spark.tables if spark else ())
+    location = (database.label_of_night() if data_dir is None and database
+                else str(data_dir) if remote else str(Path(str(data_dir))))
+    request = RunRequest(location, Path(out_dir), settings, as_of_text,
+                         Path(history_db) if history_db else None, force, wait_lock, spark,
+                         database, from_database)
+    elsewhere = [*(spark.tables if spark else ()), *from_database]
+    paths = ({} if remote else dict.fromkeys(from_database) if data_dir is None
+             else locate(Path(location), elsewhere))
     watch = Stopwatch(on_stage)
     run_id = new_run_id(watch.started)
     if on_start:
@@ -142,6 +164,53 @@ def run(
             con.close()
 
 
+def _with_catalog_sources(spark: SparkOptions | None, settings: Settings) -> SparkOptions | None:
+    """Under Spark, tables [sources] maps (with no database named) are catalog tables, as
+    --table's are; --table wins for a table both name."""
+    mapped = {t: s for t, s in settings.sources.items() if t != DATABASE}
+    if spark is None or DATABASE in settings.sources or not mapped:
+        return spark
+    return replace(spark, tables={**mapped, **spark.tables})
+
+
+def _database_source(settings: Settings, spark: SparkOptions | None,
+                     data_dir: str | Path | None) -> DatabaseSource | None:
+    """The database [sources] names, checked; exit 2 for a night with no tables to read,
+    or a mapping with nowhere to read it from."""
+    mapped = {t: s for t, s in settings.sources.items() if t != DATABASE}
+    url = settings.sources.get(DATABASE)
+    if url is None:
+        if mapped and spark is None:
+            raise ConfigError(f"[sources] maps {', '.join(sorted(mapped))} but names no "
+                              "database to read it from (--source URL, or database = URL "
+                              "under [sources])", parameter="sources")
+        if data_dir is None:
+            raise ConfigError("give DATA_DIR, or a database to read every table from "
+                              "(--source URL)", parameter="data_dir")
+        return None
+    if spark is not None:
+        raise ConfigError("a database source is read by the duckdb engine only; under "
+                          "--engine spark give its tables as catalog tables",
+                          parameter="source")
+    database = check_source(url, mapped)
+    if data_dir is not None and not mapped:
+        raise ConfigError(f"{redact(url)}: no table is read from it: DATA_DIR gives every "
+                          "table unless --table or [sources] maps some to the database "
+                          "(or leave DATA_DIR out to read every table from it)",
+                          parameter="source")
+    return database
+
+
+def _database_tables(database: DatabaseSource | None,
+                     data_dir: str | Path | None) -> tuple[str, ...]:
+    """The tables read from the database: those mapped, or every one without a DATA_DIR."""
+    if database is None:
+        return ()
+    if data_dir is None:
+        return tuple(TABLES_BY_NAME)
+    return tuple(t for t in TABLES_BY_NAME if t in database.relations)
+
+
 def is_uri(location: str) -> bool:
     """`hdfs://…`, `s3a://…`, `file:/…`: a location only Spark's file systems open."""
     return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", location) is not None
@@ -155,8 +224,10 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         history.prepare(con, request.history_db, settings)
     previous = (history.previous_night(con, request.history_db, as_of_text)
                 if request.history_db else None)
+    snapshot = None
     if request.spark is None:
-        inputs, skipped, night = _local_night(con, request, paths, as_of_text, previous, watch)
+        inputs, skipped, night, snapshot = _local_night(con, request, paths, as_of_text,
+                                                        previous, watch)
     else:
         from reconcile.spark.night import spark_night  # pyspark only when asked for
 
@@ -181,8 +252,9 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
         partial_checks=partial_checks(inputs, skipped),
         unplaced_payments=night.money,
         previous_run=previous,
-        warnings=night.warnings,
+        warnings=night.warnings + snapshot_warnings(snapshot, as_of_text),
         engine="spark" if request.spark else "duckdb",
+        snapshot=snapshot.to_dict() if snapshot else None,
     )
     with output.staged() as folder:
         writer.write_tables(con, folder, inputs["send_batch"])
@@ -206,13 +278,14 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
 
 def _local_night(con: duckdb.DuckDBPyConnection, request: RunRequest,
                  paths: dict[str, Path | None], as_of: str, previous: PreviousNight | None,
-                 watch: Stopwatch) -> tuple[dict[str, InputFile], dict[str, str], NightFacts]:
+                 watch: Stopwatch
+                 ) -> tuple[dict[str, InputFile], dict[str, str], NightFacts, Snapshot | None]:
     """The night in this process: every input staged into con, then decided."""
-    inputs = _load_inputs(con, paths, request.settings.timezone)
+    inputs, snapshot = _load_inputs(con, paths, request)
     feeds.create_feed_volume(con, inputs, previous)
     watch.lap("inputs")
     skipped = skipped_checks(inputs, request.settings)
-    return inputs, skipped, reconcile_night(con, request.settings, as_of, skipped)
+    return inputs, skipped, reconcile_night(con, request.settings, as_of, skipped), snapshot
 
 
 def _history_lookup(con: duckdb.DuckDBPyConnection, request: RunRequest,
@@ -299,20 +372,29 @@ def _start_of_day(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
     return iso_text(str(row[0])) if row and row[0] is not None else None
 
 
-def _load_inputs(
-    con: duckdb.DuckDBPyConnection, paths: dict[str, Path | None], timezone: str
-) -> dict[str, InputFile]:
-    inputs = {t.name: load(con, t, paths[t.name]) for t in TABLES}
+def _load_inputs(con: duckdb.DuckDBPyConnection, paths: dict[str, Path | None],
+                 request: RunRequest) -> tuple[dict[str, InputFile], Snapshot | None]:
+    """Every table loaded (the database's first, in one snapshot, so the snapshot is as
+    close as it can be to T) and staged, and the snapshot they were read in."""
+    snapshot = None
+    read: dict[str, InputFile] = {}
+    if request.database:
+        read, snapshot = read_tables(con, request.database, request.from_database,
+                                     lambda name: TABLES_BY_NAME[name].required,
+                                     request.settings.timezone)
+        set_snapshot_variables(con, snapshot)
+    inputs = {t.name: read[t.name] if t.name in read else load(con, t, paths[t.name])
+              for t in TABLES}
     require_messages(inputs["send_batch"])
     for table in TABLES:
-        stage(con, table, inputs[table.name], timezone)
+        stage(con, table, inputs[table.name], request.settings.timezone)
     create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
     # A staged copy no longer needs its raw table (a CSV's is a full text copy); only
     # send_batch's original rows are written out again, in the split CSVs.
     for table in TABLES:
         if table.name != "send_batch" and not stages_as_view(table, inputs[table.name]):
             drop_relation(con, inputs[table.name].raw_table)
-    return inputs
+    return inputs, snapshot
 
 
 def _verdict_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -37,7 +37,7 @@ def create_feed_volume(con: duckdb.DuckDBPyConnection, inputs: dict[str, InputFi
         "present BOOLEAN, rows BIGINT, previous_rows BIGINT, previous_as_of VARCHAR)"
     )
     rows = [
-        [name, position, source.path is not None, source.rows,
+        [name, position, source.present, source.rows,
          previous.rows.get(name) if previous else None, previous.as_of if previous else None]
         for position, (name, source) in enumerate(inputs.items())
         if name != "send_batch"
@@ -46,15 +46,18 @@ def create_feed_volume(con: duckdb.DuckDBPyConnection, inputs: dict[str, InputFi
 
 
 def unplaced_money(con: duckdb.DuckDBPyConnection) -> UnplacedMoney:
-    """What unplaced_payments holds, naming the first few payments by file row."""
+    """What unplaced_payments holds, naming the first few payments by row (row_reference)."""
     count, amount = con.execute(
         "SELECT count(*), coalesce(sum(CAST(amount AS DECIMAL(38, 2))), 0) "
         "FROM unplaced_payments").fetchone() or (0, 0)
     named = con.execute(
-        "SELECT format('payments row {}: {} {} of {} for loan_id {}', source_row, status, "
-        "coalesce(payment_id, '(no id)'), coalesce(CAST(amount AS VARCHAR), '(unreadable)'), "
-        "coalesce(quote_value(nullif(loan_id, ''), 40), '(empty)')) "
-        f"FROM unplaced_payments ORDER BY source_row LIMIT {NAMED_PAYMENTS}").fetchall()
+        "SELECT format('{}: {} {} of {} for loan_id {}', "
+        "row_reference('payments', u.source_row, i.row_key), u.status, "
+        "coalesce(u.payment_id, '(no id)'), coalesce(CAST(u.amount AS VARCHAR), "
+        "'(unreadable)'), coalesce(quote_value(nullif(u.loan_id, ''), 40), '(empty)')) "
+        "FROM unplaced_payments AS u LEFT JOIN input_issues AS i "
+        "ON i.table_name = 'payments' AND i.source_row = u.source_row "
+        f"ORDER BY u.source_row LIMIT {NAMED_PAYMENTS}").fetchall()
     return UnplacedMoney(int(count), Decimal(amount), tuple(str(n) for (n,) in named))
 
 

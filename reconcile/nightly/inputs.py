@@ -47,22 +47,50 @@ class InputFile:
     row_number: str = "rowid + 1"
     # file_identity(path) before it was read: the run reads Parquet again later.
     identity: tuple[int, int, int] | None = None
+    # Read from a database (reconcile.nightly.databases): what it was read as (a table,
+    # view or "<table> query"), and the columns that cite one of its rows, which has no
+    # file row (Table.row_key).
+    label: str = ""
+    key_columns: tuple[str, ...] = ()
+    # The database snapshot's instant, for a table read from one.
+    snapshot_at: str | None = None
+
+    @property
+    def present(self) -> bool:
+        """Whether the night has this table: an optional one may be absent."""
+        return self.file_format != "absent"
 
     @property
     def file_name(self) -> str:
+        if self.label:
+            return self.label
         return self.path.name if self.path else f"{self.table} (absent)"
+
+    def row_key_sql(self) -> str:
+        """SQL over the staged table giving the text that cites a row read from a
+        database by its key ("loan_id=L1, installment_no=3"); NULL for a file's row, which
+        its file and row number cite (macro row_reference)."""
+        if not self.key_columns:
+            return "CAST(NULL AS VARCHAR)"
+        parts = ", ".join(
+            f"{quote_literal(column + '=')} || coalesce(CAST({quote_identifier(column)} "
+            f"AS VARCHAR), 'NULL')" for column in self.key_columns)
+        return f"concat_ws(', ', {parts})"
 
     @property
     def raw_table(self) -> str:
         return f"raw_{self.table}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        described: dict[str, object] = {
             "file": self.file_name,
-            "format": self.file_format if self.path else None,
+            "format": self.file_format if self.present else None,
             "rows": self.rows,
             "sha256": self.sha256 or None,
         }
+        if self.snapshot_at:
+            described["snapshot_at"] = self.snapshot_at
+        return described
 
 
 def locate(data_dir: Path, elsewhere: Collection[str] = ()) -> dict[str, Path | None]:
@@ -104,12 +132,12 @@ def load(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None) -> Inp
     file_format = next(fmt for suffix, fmt in FORMATS if path.name.endswith(suffix))
     if file_format == "csv":
         columns = _csv_header(path)
-        check_columns(table, path, columns)
+        check_columns(table, path.name, columns)
         _load_csv(con, table, path, columns)
         row_number = "rowid + 1"
     else:
         columns = _load_parquet(con, table, path)
-        check_columns(table, path, columns)
+        check_columns(table, path.name, columns)
         row_number = f"{PARQUET_ROW} + 1"
     (rows,) = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone() or (0,)
     return InputFile(table.name, path, file_format, columns, rows, _sha256(path), row_number,
@@ -168,16 +196,17 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     return tuple(name.strip() for name in header)
 
 
-def check_columns(table: Table, path: Path, columns: tuple[str, ...]) -> None:
+def check_columns(table: Table, where: str, columns: tuple[str, ...]) -> None:
+    """Exit 2 unless `where` (a file, or a database table) has each required column once."""
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise InputError(f"{path.name}: column {repeated[0]} appears more than once in the header")
+        raise InputError(f"{where}: column {repeated[0]} appears more than once in the header")
     for required in table.required_columns:
         if required in columns:
             continue
         hint = next((c for c in columns if c.lower() == required), None)
         extra = f" (found {hint!r}: column names are lower-case)" if hint else ""
-        raise InputError(f"{path.name}: missing required column {required}{extra}")
+        raise InputError(f"{where}: missing required column {required}{extra}")
 
 
 def _load_csv(

@@ -307,7 +307,8 @@ def create_input_issues(
 ) -> None:
     """input_issues: every unusable row of the reference tables, with the loan or borrower
     it concerns, and every ledger row whose loan is not in loans (docs/inputs.md), which
-    no loan's truth can count: known_loans is every loan_id loans names."""
+    no loan's truth can count: known_loans is every loan_id loans names. A row is cited by
+    file_name and source_row, or for a table read from a database by row_key."""
     con.execute(
         "CREATE OR REPLACE TABLE known_loans AS "
         "SELECT DISTINCT loan_id FROM loans WHERE NOT is_blank(loan_id)"
@@ -316,6 +317,7 @@ def create_input_issues(
     selects = [
         f"SELECT {quote_literal(t.name)} AS table_name, "
         f"{quote_literal(sources[t.name].file_name)} AS file_name, source_row, "
+        f"{sources[t.name].row_key_sql()} AS row_key, "
         f"{_optional_column(t.loan_column)} AS loan_id, "
         f"{_optional_column(t.borrower_column)} AS borrower_id, "
         f"problem FROM {t.name} WHERE problem IS NOT NULL"
@@ -328,9 +330,10 @@ def create_input_issues(
     # is only unplaced), `loan_unknown` that it names a loan not in loans, `reason` both.
     con.execute(
         "CREATE OR REPLACE TABLE input_issues AS "
-        "WITH issues (table_name, file_name, source_row, loan_id, borrower_id, problem) AS ("
-        + " UNION ALL ".join(selects) + "), "
+        "WITH issues (table_name, file_name, source_row, row_key, loan_id, borrower_id, "
+        "problem) AS (" + " UNION ALL ".join(selects) + "), "
         "merged AS (SELECT table_name, any_value(file_name) AS file_name, source_row, "
+        "any_value(row_key) AS row_key, "
         "any_value(loan_id) AS loan_id, any_value(borrower_id) AS borrower_id, "
         "string_agg(problem, '; ') AS problem FROM issues GROUP BY table_name, source_row), "
         "placed AS (SELECT m.*, (m.table_name IN (" + ledger_names + ") "
@@ -378,14 +381,15 @@ def _ledger_total_issues(con: duckdb.DuckDBPyConnection, tables: list[str],
         of_status = f" AND status = {quote_literal(status)}" if status else ""
         selects.append(
             f"SELECT {quote_literal(table)} AS table_name, "
-            f"{quote_literal(sources[table].file_name)} AS file_name, source_row, loan_id, "
-            f"CAST(NULL AS VARCHAR) AS borrower_id, "
+            f"{quote_literal(sources[table].file_name)} AS file_name, source_row, row_key, "
+            f"loan_id, CAST(NULL AS VARCHAR) AS borrower_id, "
             f"format('{column} {{}} brings the loan''s {{}} {called} to {{}}, beyond the "
             f"largest amount, 9999999999999999.99', CAST(largest AS VARCHAR), row_count, "
             f"CAST(total AS VARCHAR)) AS problem "
             f"FROM (SELECT loan_id, sum(CAST({amount} AS DECIMAL(38, 2))) AS total, "
             f"count(*) AS row_count, max({amount}) AS largest, "
-            f"arg_max(source_row, ({amount}, -source_row)) AS source_row "
+            f"arg_max(source_row, ({amount}, -source_row)) AS source_row, "
+            f"arg_max({sources[table].row_key_sql()}, ({amount}, -source_row)) AS row_key "
             f"FROM {table} WHERE problem IS NULL AND NOT is_blank(loan_id){of_status} "
             f"GROUP BY loan_id HAVING sum(CAST({amount} AS DECIMAL(38, 2))) >= {_AMOUNT_LIMIT})"
         )

@@ -46,7 +46,7 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile)
     _copy(
         con,
         "SELECT table_name AS \"table\", file_name AS file, source_row, loan_id, "
-        "borrower_id, reason FROM input_issues ORDER BY table_name, source_row",
+        "borrower_id, reason, row_key FROM input_issues ORDER BY table_name, source_row",
         folder / "input_issues.csv",
     )
 

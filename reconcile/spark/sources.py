@@ -143,7 +143,7 @@ def _remote_parquet(spark: SparkSession, table: Table, uri: str) -> Source:
     name = uri.rsplit("/", 1)[-1]
     frame = _read(lambda: spark.read.parquet(uri), name)
     columns = tuple(frame.columns)
-    check_columns(table, Path(name), columns)
+    check_columns(table, name, columns)
     raw = _numbered(frame, columns)
     identity = _hadoop_identity(spark, uri)
     described = InputFile(table.name, Path(name), "parquet", columns, raw.count(),
@@ -155,7 +155,7 @@ def _catalog_source(spark: SparkSession, table: Table, name: str) -> Source:
     """A catalog table, its rows numbered in (file, row in file) order."""
     frame = _read(lambda: spark.table(name), name)
     columns = tuple(frame.columns)
-    check_columns(table, Path(name), columns)
+    check_columns(table, name, columns)
     try:
         located = frame.select(*[F.col(f"`{c}`") for c in columns],
                                F.col("_metadata.file_path").alias("__file"),

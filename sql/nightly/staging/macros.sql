@@ -107,10 +107,18 @@ CREATE OR REPLACE MACRO parse_timezone(txt) AS
 -- A bad value as an error message quotes it: trimmed, at most n characters, in quotes.
 CREATE OR REPLACE MACRO quote_value(txt, n) AS '''' || left(trim(txt), n) || '''';
 
+-- One input row as a reason names it: by file and row ('payments.csv row 7'), or, read
+-- from a database, where there is no file row, by its key ('core.payments (payment_id=P7)').
+CREATE OR REPLACE MACRO row_reference(file_name, source_row, row_key) AS
+    CASE WHEN row_key IS NULL THEN format('{} row {}', file_name, source_row)
+         ELSE format('{} ({})', file_name, row_key) END;
+
 -- An aggregate over input_issues rows: why a loan's ledger or a borrower's contact data is
--- unusable, naming the first three rows by file and row, then how many more there are.
-CREATE OR REPLACE MACRO unusable_rows_reason(file_name, source_row, problem, table_name) AS
-    array_to_string(list(format('{} row {}: {}', file_name, source_row, problem)
+-- unusable, naming the first three rows (row_reference), then how many more there are.
+CREATE OR REPLACE MACRO unusable_rows_reason(file_name, source_row, row_key, problem,
+                                             table_name) AS
+    array_to_string(list(format('{}: {}', row_reference(file_name, source_row, row_key),
+                                problem)
                          ORDER BY table_name, source_row)[1:3], '; ')
         || CASE WHEN count(problem) > 3
                 THEN format('; and {} more unusable rows', count(problem) - 3)

@@ -9,7 +9,7 @@
 CREATE OR REPLACE TABLE unusable_loans AS
 SELECT
     loan_id,
-    unusable_rows_reason(file_name, source_row, problem, table_name) AS reason
+    unusable_rows_reason(file_name, source_row, row_key, problem, table_name) AS reason
 FROM input_issues
 WHERE table_name IN ('loans', 'installments', 'payments', 'collection_pauses')
   AND NOT is_blank(loan_id)

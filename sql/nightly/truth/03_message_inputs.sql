@@ -15,12 +15,14 @@ WITH usable_loans AS (
     FROM loans WHERE problem IS NULL
 ),
 template_problems AS (
-    SELECT template_id,
-           string_agg(format('templates row {}: {}', source_row, problem), '; '
-                      ORDER BY source_row) AS reason
-    FROM templates
-    WHERE problem IS NOT NULL AND NOT is_blank(template_id)
-    GROUP BY template_id
+    SELECT t.template_id,
+           string_agg(format('{}: {}', row_reference('templates', t.source_row, i.row_key),
+                             t.problem), '; ' ORDER BY t.source_row) AS reason
+    FROM templates AS t
+    LEFT JOIN input_issues AS i
+        ON i.table_name = 'templates' AND i.source_row = t.source_row
+    WHERE t.problem IS NOT NULL AND NOT is_blank(t.template_id)
+    GROUP BY t.template_id
 ),
 usable_templates AS (
     SELECT template_id, kind, min_dpd, max_dpd FROM templates WHERE problem IS NULL
