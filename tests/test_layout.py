@@ -106,6 +106,7 @@ def test_sql_folders_mirror_the_stages() -> None:
     top = sorted(p.name for p in (ROOT / "sql").iterdir())
     assert top == ["history", "nightly", "report"]
     assert sorted(p.name for p in (ROOT / "sql" / "nightly").iterdir()) == [
-        "checks", "content", "findings.sql", "narrow_context.sql", "staging", "truth"]
+        "checks", "content", "findings.sql", "narrow_context.sql", "sources", "staging",
+        "truth"]
     assert {p.name for p in (ROOT / "sql" / "history").iterdir()} == {
         "catalog.sql", "migrations", "record_findings.sql", "views"}

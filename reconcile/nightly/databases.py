@@ -268,7 +268,7 @@ class _PostgresReader:
         self._cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def snapshot(self) -> tuple[dt.datetime, bool, float | None]:
-        self._cursor.execute(read_sql("sources/postgresql_snapshot.sql"))
+        self._cursor.execute(read_sql("nightly/sources/postgresql_snapshot.sql"))
         taken_at, replica, lag = self._cursor.fetchone()
         return taken_at, bool(replica), None if lag is None else float(lag)
 
@@ -303,7 +303,7 @@ class _MysqlReader:
             self._cursor.execute(statement)
 
     def snapshot(self) -> tuple[dt.datetime, bool, float | None]:
-        self._cursor.execute(read_sql("sources/mysql_snapshot.sql"))
+        self._cursor.execute(read_sql("nightly/sources/mysql_snapshot.sql"))
         (taken_at,) = self._cursor.fetchall()[0]
         replica, lag = self._replication()
         return taken_at.replace(tzinfo=dt.UTC), replica, lag
