@@ -398,6 +398,25 @@ def start_postgresql() -> Server:
     return server
 
 
+def start_postgresql_replica(primary: Server) -> Server:
+    """A hot standby of a start_postgresql() server, streaming from it over its socket:
+    pg_basebackup -R into a fresh temp folder, started on a socket of its own."""
+    root = _make_root("reconcile-pg-replica-", "postgres")
+    try:
+        _run([*_run_as("postgres"), str(PG_BIN / "pg_basebackup"), "-D", str(root / "data"),
+              "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+              "-h", str(primary.socket_dir),
+              "-U", "postgres"], cwd=root)
+        # The primary's settings came along; the later line wins: a socket of its own.
+        with (root / "data" / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write(f"unix_socket_directories = '{root}'\n")
+        _pg_ctl(root, "start", "-l", str(root / "postgresql.log"))
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return Server("postgresql", root, database=primary.database)
+
+
 def start_mariadb() -> Server:
     """mariadb-install-db into a fresh temp folder and start mariadbd on a Unix socket."""
     root = _make_root("reconcile-mariadb-", "mysql")

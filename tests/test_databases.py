@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,60 @@ def test_the_history_records_the_snapshot(database: Any, tmp_path: Path) -> None
     assert rows[0]["data_dir"] == database.url and rows[0]["kind"] == database.kind
     assert dt.datetime.fromisoformat(rows[0]["at"]) == dt.datetime.fromisoformat(taken_at)
     assert rows[1]["at"] is None
+
+
+@pytest.fixture
+def replica(postgres_server: Any) -> Iterator[Any]:
+    """A hot standby of the session's PostgreSQL, streaming from it."""
+    from servers import start_postgresql_replica
+
+    standby = start_postgresql_replica(postgres_server)
+    try:
+        yield standby
+    finally:
+        standby.stop()
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)
+
+
+def test_a_real_replica_behind_its_primary_holds_the_night(
+        postgres_database: Any, replica: Any, tmp_path: Path) -> None:
+    """Caught up, the replica reports a lag of 0 and the night goes on; with its replay
+    paused while the primary commits a payment, it is behind: the run does not see the
+    payment, and STALE_FEED holds every readable message, naming the lag."""
+    from servers import Server
+
+    postgres_database.load_drop(SAMPLE_DATA)
+    standby = Server("postgresql", replica.root, postgres_database.database, owns_server=False)
+    config = tmp_path / "reconcile.toml"
+    config.write_text("max_feed_lag_hours = 0\nmax_replica_lag_seconds = 1\n")
+    [(primary_lsn,)] = postgres_database.execute("SELECT CAST(pg_current_wal_lsn() AS text)")
+    _wait_for(lambda: standby.execute("SELECT pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn)",
+                                      [primary_lsn])[0][0], "the replica caught up")
+    try:
+        _run("--source", standby.url, "--out", tmp_path / "caught_up", "--as-of", AS_OF,
+             "--config", config)
+        caught_up = _summary(tmp_path / "caught_up")
+        assert caught_up["snapshot"]["replica"] is True
+        assert caught_up["snapshot"]["replication_lag_seconds"] == 0
+        assert caught_up["flags"]["STALE_FEED"] == 0
+        standby.execute("SELECT pg_wal_replay_pause()")
+        _commit_payment(postgres_database)
+        _wait_for(lambda: standby.execute(
+            "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()")[0][0],
+            "the replica received what it does not replay")
+        time.sleep(1.5)  # past max_replica_lag_seconds since the last replayed commit
+        _run("--source", standby.url, "--out", tmp_path / "behind", "--as-of", AS_OF,
+             "--config", config)
+    finally:
+        standby.execute("SELECT pg_wal_replay_resume()")
+        standby._close()
+    behind = _summary(tmp_path / "behind")
+    assert behind["inputs"]["payments"]["rows"] == caught_up["inputs"]["payments"]["rows"]
+    assert behind["snapshot"]["replication_lag_seconds"] > 1
+    assert behind["flags"]["STALE_FEED"] == behind["messages"] - behind["verdicts"]["rejected"]
