@@ -387,15 +387,8 @@ def start_postgresql() -> Server:
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    server = Server("postgresql", root, database="postgres")
-    try:
-        server.execute(f"CREATE DATABASE {DATABASE}")
-    except BaseException:
-        server.stop()
-        raise
-    server._close()
-    server.database = DATABASE
-    return server
+    return _with_test_database(Server("postgresql", root, database="postgres"),
+                               f"CREATE DATABASE {DATABASE}")
 
 
 def start_postgresql_replica(primary: Server) -> Server:
@@ -441,7 +434,17 @@ def start_mariadb() -> Server:
     server = Server("mysql", root, database="mysql", process=process)
     try:
         _wait_for_mariadb(server)
-        server.execute(f"CREATE DATABASE {DATABASE} {MYSQL_CHARSET}")
+    except BaseException:
+        server.stop()
+        raise
+    return _with_test_database(server, f"CREATE DATABASE {DATABASE} {MYSQL_CHARSET}")
+
+
+def _with_test_database(server: Server, create: str) -> Server:
+    """The just-started server, connected through its system database, now with the tests'
+    database made (`create`) and in use; stopped if that fails."""
+    try:
+        server.execute(create)
     except BaseException:
         server.stop()
         raise
