@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import duckdb
 
+from reconcile.config import DATABASE
 from reconcile.errors import ConfigError, InputError, ReconcileError
 from reconcile.nightly.inputs import InputFile, check_columns, load
 from reconcile.schema import TABLES_BY_NAME, Table
@@ -93,6 +94,37 @@ def check_source(url: str, relations: dict[str, str]) -> DatabaseSource:
             raise ConfigError(f"[sources] {table}: {relation!r} is neither a table or view "
                               "name (schema.table) nor a SELECT", parameter="sources")
     return DatabaseSource(url, {t: r.strip() for t, r in relations.items()})
+
+
+def database_for_night(sources: dict[str, str], data_dir_given: bool, under_spark: bool
+                       ) -> tuple[DatabaseSource | None, tuple[str, ...]]:
+    """The database the settings' [sources] name, checked, and the tables read from it:
+    those mapped, or every table when there is no DATA_DIR. Exit 2 for a night with no
+    tables to read, or a mapping with nowhere to read it from."""
+    mapped = {t: s for t, s in sources.items() if t != DATABASE}
+    url = sources.get(DATABASE)
+    if url is None:
+        if mapped and not under_spark:  # under Spark, a mapping names a catalog table
+            raise ConfigError(f"[sources] maps {', '.join(sorted(mapped))} but names no "
+                              "database to read it from (--source URL, or database = URL "
+                              "under [sources])", parameter="sources")
+        if not data_dir_given:
+            raise ConfigError("give DATA_DIR, or a database to read every table from "
+                              "(--source URL)", parameter="data_dir")
+        return None, ()
+    if under_spark:
+        raise ConfigError("a database source is read by the duckdb engine only; under "
+                          "--engine spark give its tables as catalog tables",
+                          parameter="source")
+    database = check_source(url, mapped)
+    if not data_dir_given:
+        return database, tuple(TABLES_BY_NAME)
+    if not mapped:
+        raise ConfigError(f"{redact(url)}: no table is read from it: DATA_DIR gives every "
+                          "table unless --table or [sources] maps some to the database "
+                          "(or leave DATA_DIR out to read every table from it)",
+                          parameter="source")
+    return database, tuple(t for t in TABLES_BY_NAME if t in mapped)
 
 
 def redact(url: str) -> str:
@@ -224,7 +256,7 @@ def _digest(con: duckdb.DuckDBPyConnection, raw_table: str, columns: tuple[str, 
             label: str) -> tuple[int, str]:
     """(rows, a sha256 of the rows whatever their order): the same rows read again give the
     same digest, so a re-run on an unchanged ledger is the same run (history fingerprint)."""
-    values = ", ".join(f"CAST({quote_identifier(c)} AS VARCHAR)" for c in columns)
+    values = ", ".join(quote_identifier(c) for c in columns)
     [(rows, total)] = con.execute(
         f"SELECT count(*), coalesce(sum(CAST(hash({values}) AS HUGEINT)), 0) "
         f"FROM {raw_table}").fetchall()

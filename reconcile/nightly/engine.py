@@ -25,9 +25,8 @@ from reconcile.nightly import feeds, writer
 from reconcile.nightly.databases import (
     DatabaseSource,
     Snapshot,
-    check_source,
+    database_for_night,
     read_tables,
-    redact,
     set_snapshot_variables,
     snapshot_warnings,
 )
@@ -133,8 +132,8 @@ def run(
     spark = _with_catalog_sources(spark, settings)
     if spark:
         spark.check()
-    database = _database_source(settings, spark, data_dir)
-    from_database = _database_tables(database, data_dir)
+    database, from_database = database_for_night(settings.sources, data_dir is not None,
+                                                 under_spark=spark is not None)
     remote = spark is not None and is_uri(str(data_dir))
     location = (database.label_of_night() if data_dir is None and database
                 else str(data_dir) if remote else str(Path(str(data_dir))))
@@ -171,44 +170,6 @@ def _with_catalog_sources(spark: SparkOptions | None, settings: Settings) -> Spa
     if spark is None or DATABASE in settings.sources or not mapped:
         return spark
     return replace(spark, tables={**mapped, **spark.tables})
-
-
-def _database_source(settings: Settings, spark: SparkOptions | None,
-                     data_dir: str | Path | None) -> DatabaseSource | None:
-    """The database [sources] names, checked; exit 2 for a night with no tables to read,
-    or a mapping with nowhere to read it from."""
-    mapped = {t: s for t, s in settings.sources.items() if t != DATABASE}
-    url = settings.sources.get(DATABASE)
-    if url is None:
-        if mapped and spark is None:
-            raise ConfigError(f"[sources] maps {', '.join(sorted(mapped))} but names no "
-                              "database to read it from (--source URL, or database = URL "
-                              "under [sources])", parameter="sources")
-        if data_dir is None:
-            raise ConfigError("give DATA_DIR, or a database to read every table from "
-                              "(--source URL)", parameter="data_dir")
-        return None
-    if spark is not None:
-        raise ConfigError("a database source is read by the duckdb engine only; under "
-                          "--engine spark give its tables as catalog tables",
-                          parameter="source")
-    database = check_source(url, mapped)
-    if data_dir is not None and not mapped:
-        raise ConfigError(f"{redact(url)}: no table is read from it: DATA_DIR gives every "
-                          "table unless --table or [sources] maps some to the database "
-                          "(or leave DATA_DIR out to read every table from it)",
-                          parameter="source")
-    return database
-
-
-def _database_tables(database: DatabaseSource | None,
-                     data_dir: str | Path | None) -> tuple[str, ...]:
-    """The tables read from the database: those mapped, or every one without a DATA_DIR."""
-    if database is None:
-        return ()
-    if data_dir is None:
-        return tuple(TABLES_BY_NAME)
-    return tuple(t for t in TABLES_BY_NAME if t in database.relations)
 
 
 def is_uri(location: str) -> bool:
