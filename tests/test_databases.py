@@ -321,7 +321,7 @@ def test_an_unreachable_server_is_exit_1(tmp_path: Path) -> None:
 def test_tables_mapped_with_no_database_is_exit_2(tmp_path: Path) -> None:
     result = _run(SAMPLE_DATA, "--table", "payments=core.payments", "--out", tmp_path / "o",
                   expect=2)
-    assert "names no database" in result.output
+    assert "no database is named to read it from" in result.output
 
 
 def test_no_data_dir_and_no_database_is_exit_2(tmp_path: Path) -> None:

@@ -248,8 +248,8 @@ def test_a_catalog_table_replaces_the_drops_file(spark: Any, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("args, message", [
     (("--shards", "4"), "--shards needs --engine spark"),
-    (("--table", "installments=dw.plan"), "--table needs --engine spark"),
-    (("--engine", "spark", "--table", "installments"), "is not NAME=CATALOG_TABLE"),
+    (("--table", "installments=dw.plan"), "or --engine spark"),
+    (("--engine", "spark", "--table", "installments"), "is not NAME=WHERE"),
     (("--engine", "spark", "--table", "ledger=dw.plan"), "ledger is not a table of the drop"),
 ])
 def test_spark_options_are_checked_before_anything_runs(tmp_path: Path, args: tuple[str, ...],

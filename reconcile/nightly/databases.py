@@ -105,9 +105,10 @@ def database_for_night(sources: dict[str, str], data_dir_given: bool, under_spar
     url = sources.get(DATABASE)
     if url is None:
         if mapped and not under_spark:  # under Spark, a mapping names a catalog table
-            raise ConfigError(f"[sources] maps {', '.join(sorted(mapped))} but names no "
-                              "database to read it from (--source URL, or database = URL "
-                              "under [sources])", parameter="sources")
+            raise ConfigError(f"{', '.join(sorted(mapped))} is mapped (--table or "
+                              "[sources]) but no database is named to read it from: give "
+                              "--source URL (or database = URL under [sources]), or "
+                              "--engine spark for a catalog table", parameter="sources")
         if not data_dir_given:
             raise ConfigError("give DATA_DIR, or a database to read every table from "
                               "(--source URL)", parameter="data_dir")
