@@ -214,19 +214,22 @@ def test_as_of_after_the_snapshot_is_said(database: Any, tmp_path: Path) -> None
 
 
 def test_a_lagging_replica_holds_the_night_as_stale_feed(
-        postgres_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A replica more than max_replica_lag_seconds behind holds every readable message."""
-    postgres_database.load_drop(SAMPLE_DATA)
-    original = databases._PostgresReader.snapshot
+        database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica more than max_replica_lag_seconds behind holds every readable message
+    (each client's lag, as its server would report it; a real PostgreSQL standby below)."""
+    database.load_drop(SAMPLE_DATA)
+    reader: Any = (databases._PostgresReader if database.kind == "postgresql"
+                   else databases._MysqlReader)
+    original = reader.snapshot
 
     def lagging(self: Any) -> tuple[Any, bool, float | None]:
         taken_at, _, _ = original(self)
         return taken_at, True, 600.0
 
-    monkeypatch.setattr(databases._PostgresReader, "snapshot", lagging)
+    monkeypatch.setattr(reader, "snapshot", lagging)
     config = tmp_path / "reconcile.toml"
     config.write_text("max_feed_lag_hours = 0\nmax_replica_lag_seconds = 300\n")
-    _run("--source", postgres_database.url, "--out", tmp_path / "db", "--as-of", AS_OF,
+    _run("--source", database.url, "--out", tmp_path / "db", "--as-of", AS_OF,
          "--config", config)
     summary = _summary(tmp_path / "db")
     assert summary["snapshot"]["replication_lag_seconds"] == 600.0
@@ -236,12 +239,12 @@ def test_a_lagging_replica_holds_the_night_as_stale_feed(
     assert any("replica read at" in r and "600.0 s behind its primary" in r for r in reasons)
 
 
-def test_a_primary_reports_no_replica(postgres_database: Any, tmp_path: Path) -> None:
-    postgres_database.load_drop(SAMPLE_DATA)
-    _run("--source", postgres_database.url, "--out", tmp_path / "db", "--as-of", AS_OF)
+def test_a_primary_reports_no_replica(database: Any, tmp_path: Path) -> None:
+    database.load_drop(SAMPLE_DATA)
+    _run("--source", database.url, "--out", tmp_path / "db", "--as-of", AS_OF)
     snapshot = _summary(tmp_path / "db")["snapshot"]
     assert snapshot["replica"] is False and snapshot["replication_lag_seconds"] is None
-    assert snapshot["source"] == postgres_database.url
+    assert snapshot["source"] == database.url and snapshot["kind"] == database.kind
 
 
 def test_a_libpq_service_file_gives_the_connection(postgres_database: Any, tmp_path: Path,
