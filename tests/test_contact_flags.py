@@ -376,9 +376,10 @@ def test_frequency_cap_order_is_scheduled_at_not_file_order(tmp_path: Path) -> N
         "M1": SEND, "M2": SEND, "M3": SEND, "M4": CAPPED}
 
 
-def test_frequency_cap_same_time_is_file_order(tmp_path: Path) -> None:
+def test_frequency_cap_same_time_is_message_id_order_not_file_order(tmp_path: Path) -> None:
+    """A batch read in another row order (a database has none) gives the same answer."""
     drop = four_loans()
-    for n in range(1, 5):
+    for n in (3, 4, 1, 2):
         drop.message(f"M{n}", loan_id=f"L{n}", scheduled_at=at(10))
     assert outcomes(run(drop, tmp_path)) == {
         "M1": SEND, "M2": SEND, "M3": SEND, "M4": CAPPED}
@@ -616,15 +617,16 @@ def test_duplicate_earliest_by_scheduled_at_is_not_flagged_even_if_later_in_file
     check(result["M1"], DUPLICATE, "DUPLICATE_IN_BATCH: ", "M2")
 
 
-def test_duplicate_same_time_is_file_order(tmp_path: Path) -> None:
-    drop = contact_drop().message("M1").message("M2").message("M3")
+def test_duplicate_same_time_is_message_id_order_not_file_order(tmp_path: Path) -> None:
+    """A batch read in another row order (a database has none) gives the same answer."""
+    drop = contact_drop().message("M2").message("M3").message("M1")
     assert outcomes(run(drop, tmp_path)) == {"M1": SEND, "M2": DUPLICATE, "M3": DUPLICATE}
 
 
-def test_duplicate_same_instant_written_differently_is_file_order(tmp_path: Path) -> None:
+def test_duplicate_same_instant_written_differently_is_message_id_order(tmp_path: Path) -> None:
     drop = (contact_drop()
-            .message("M1", scheduled_at="2026-11-23T01:00:00Z")
-            .message("M2", scheduled_at="2026-11-23 09:00:00"))
+            .message("M2", scheduled_at="2026-11-23T01:00:00Z")
+            .message("M1", scheduled_at="2026-11-23 09:00:00"))
     assert outcomes(run(drop, tmp_path)) == {"M1": SEND, "M2": DUPLICATE}
 
 

@@ -4,6 +4,7 @@ by key, credentials kept off the command line, and a lagging replica holding the
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -408,3 +409,28 @@ def test_a_real_replica_behind_its_primary_holds_the_night(
     assert behind["inputs"]["payments"]["rows"] == caught_up["inputs"]["payments"]["rows"]
     assert behind["snapshot"]["replication_lag_seconds"] > 1
     assert behind["flags"]["STALE_FEED"] == behind["messages"] - behind["verdicts"]["rejected"]
+
+
+def test_messages_tied_in_time_give_the_files_answer_whatever_the_row_order(
+        database: Any, tmp_path: Path) -> None:
+    """A database gives rows in no order of the file's. Copies of one message scheduled at
+    the same instant, in a batch written last row first: which copy is the first
+    (DUPLICATE_IN_BATCH) and which exceeds a cap (FREQUENCY_CAP) must not depend on it."""
+    import shutil
+
+    drop = tmp_path / "drop"
+    shutil.copytree(SAMPLE_DATA, drop)
+    rows = read_csv_rows(drop / "send_batch.csv")
+    original = next(r for r in rows if r["message_id"] == "SMS2026112300103")
+    rows += [{**original, "message_id": f"SMS2026112300103{suffix}"} for suffix in "BCA"]
+    with (drop / "send_batch.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(reversed(rows))
+    database.load_drop(drop)
+    _run(drop, "--out", tmp_path / "files", "--as-of", AS_OF)
+    _run("--source", database.url, "--out", tmp_path / "db", "--as-of", AS_OF)
+    _same_findings(tmp_path / "files", tmp_path / "db")
+    flagged = {r["message_id"]: r["flags"] for r in read_csv_rows(tmp_path / "db" / "findings.csv")}
+    assert "DUPLICATE_IN_BATCH" not in flagged["SMS2026112300103"]
+    assert all("DUPLICATE_IN_BATCH" in flagged[f"SMS2026112300103{s}"] for s in "ABC")

@@ -44,7 +44,7 @@ def frequency_cap(m: Message, row: int, batch: Batch, contacts: Contacts, ledger
     scope = settings.frequency_scope  # "borrower" or "loan"
     key = (scope, m.loan_id if scope == "loan" else m.borrower_id)
     s = m.scheduled_at.astimezone(UTC)
-    mine = (s, row)
+    mine = batch.order[row]
     times = [s]
     for sent in contacts.history_by.get(key, []):
         status = (sent.status or "").strip().lower()

@@ -67,8 +67,9 @@ def read_messages(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[Message | li
 class Batch:
     """The readable messages of the batch, for the checks that compare messages."""
 
-    # (scheduled_at in UTC, source_row) of every readable message, by its source_row.
-    order: dict[int, tuple[datetime, int]]
+    # (scheduled_at in UTC, message_id) of every readable message, by its source_row:
+    # message_id, unique among them, breaks a tie, not the row order.
+    order: dict[int, tuple[datetime, str]]
     messages: dict[int, Message]
     # source_rows by ("borrower"|"loan", id) and by (borrower_id, loan_id, template_id).
     rows_by: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -76,7 +77,7 @@ class Batch:
 
     def add(self, row: int, m: Message) -> None:
         self.messages[row] = m
-        self.order[row] = (m.scheduled_at.astimezone(UTC), row)
+        self.order[row] = (m.scheduled_at.astimezone(UTC), m.message_id)
         self.rows_by.setdefault(("borrower", m.borrower_id), []).append(row)
         self.rows_by.setdefault(("loan", m.loan_id), []).append(row)
         self.rows_by_triple.setdefault((m.borrower_id, m.loan_id, m.template_id),

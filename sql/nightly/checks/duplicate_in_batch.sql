@@ -1,7 +1,9 @@
 -- flag: DUPLICATE_IN_BATCH
 -- definition: another readable message of the batch has the same (borrower_id, loan_id,
---   template_id) and comes earlier in (scheduled_at, source_row) order; the earliest
+--   template_id) and comes earlier in (scheduled_at, message_id) order; the earliest
 --   copy is not flagged. docs/contact_checks.md
+-- message_id, unique among readable messages, breaks a tie of scheduled_at: the batch's
+-- row order is an export's accident, and a batch read from a database has none.
 -- The keys that repeat are found by one grouping (most keys are sent once); only their
 -- messages are compared with the earliest copy, instead of ordering every message.
 WITH firsts AS (
@@ -9,8 +11,8 @@ WITH firsts AS (
         borrower_id,
         loan_id,
         template_id,
-        arg_min(source_row, (scheduled_at, source_row)) AS first_source_row,
-        arg_min(message_id, (scheduled_at, source_row)) AS first_message_id,
+        arg_min(source_row, (scheduled_at, message_id)) AS first_source_row,
+        arg_min(message_id, (scheduled_at, message_id)) AS first_message_id,
         min(scheduled_at) AS first_scheduled_at
     FROM contact_context
     GROUP BY borrower_id, loan_id, template_id

@@ -6,12 +6,12 @@
 --   A cap of 0 is no cap. docs/contact_checks.md
 WITH sends AS (
     -- Earlier sends that went out, and every readable message of this batch.
-    SELECT borrower_id, loan_id, template_id, sent_at AS at_time, 0 AS source_row
+    SELECT borrower_id, loan_id, template_id, sent_at AS at_time, message_id, 0 AS source_row
     FROM send_history
     WHERE problem IS NULL
       AND coalesce(lower(trim(status)), '') NOT IN ('failed', 'cancelled', 'rejected')
     UNION ALL
-    SELECT borrower_id, loan_id, template_id, scheduled_at, source_row
+    SELECT borrower_id, loan_id, template_id, scheduled_at, message_id, source_row
     FROM contact_context
 ),
 counted AS (
@@ -21,6 +21,7 @@ counted AS (
         CASE WHEN q.frequency_scope = 'loan' THEN s.loan_id ELSE s.borrower_id END AS cap_key,
         s.at_time,
         CAST(timezone(p.timezone, s.at_time) AS DATE) AS local_date,
+        s.message_id,
         s.source_row
     FROM sends AS s
     CROSS JOIN contact_params AS q
@@ -28,17 +29,19 @@ counted AS (
     LEFT JOIN templates AS t ON t.template_id = s.template_id AND t.problem IS NULL
     WHERE coalesce(t.kind, '') <> 'reminder'
 ),
--- Running counts over each key's messages in (time, source_row) order; history rows carry
--- source_row 0, so at the same instant they come before the batch's. Windows, not a
--- self-join, so a key with very many messages costs a sort, not a square.
+-- Running counts over each key's messages in time order; at the same instant history rows
+-- (source_row 0) come before the batch's, and the batch's go by message_id, unique among
+-- readable messages (its row order is an export's accident; read from a database it has
+-- none). Windows, not a self-join, so a key with very many messages costs a sort, not a
+-- square.
 tallies AS (
     SELECT
         source_row,
         cap_key,
         local_date AS send_date,
         row_number() OVER (PARTITION BY cap_key, local_date
-                           ORDER BY at_time, source_row) AS on_send_date,
-        row_number() OVER (PARTITION BY cap_key ORDER BY at_time, source_row)
+                           ORDER BY at_time, source_row > 0, message_id) AS on_send_date,
+        row_number() OVER (PARTITION BY cap_key ORDER BY at_time, source_row > 0, message_id)
             - coalesce(count(*) OVER (
                   PARTITION BY cap_key ORDER BY epoch_us(at_time)
                   RANGE BETWEEN UNBOUNDED PRECEDING AND 604800000000 PRECEDING), 0)
