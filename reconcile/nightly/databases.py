@@ -225,8 +225,6 @@ def _read_table(con: duckdb.DuckDBPyConnection, reader: _Reader, source: Databas
     query = relation if is_query(relation) else f"SELECT * FROM {relation}"
     try:
         batches = reader.arrow(query)
-    except ReconcileError:
-        raise
     except Exception as error:  # each client has its own error classes
         raise InputError(f"{label}: cannot be read from {snapshot.source} "
                          f"({_first_line(error)})") from error
