@@ -28,14 +28,14 @@ import duckdb
 
 from reconcile.config import DATABASE
 from reconcile.errors import ConfigError, InputError, ReconcileError
-from reconcile.nightly.inputs import InputFile, check_columns, load
+from reconcile.nightly.inputs import DATABASE_FORMATS, InputFile, check_columns, load
 from reconcile.schema import TABLES_BY_NAME, Table
 from reconcile.sqlfiles import quote_identifier, read_sql
 from reconcile.timestamps import local_isoformat
 
 # URL scheme → the kind of database it names.
-SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql",
-           "mysql": "mysql", "mariadb": "mysql"}
+POSTGRESQL, MYSQL = DATABASE_FORMATS
+SCHEMES = {"postgresql": POSTGRESQL, "postgres": POSTGRESQL, "mysql": MYSQL, "mariadb": MYSQL}
 # A table or view named in [sources]: schema-qualified identifiers, as the database reads
 # them unquoted. Anything else that is not a SELECT is refused, never spliced into SQL.
 _RELATION = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}")
@@ -271,7 +271,7 @@ def _first_line(error: BaseException) -> str:
 def _open(source: DatabaseSource) -> Iterator[_Reader]:
     """A reader inside its snapshot transaction; the transaction ends (rolled back: it only
     read) and the connection closes when the block does, whatever happens in it."""
-    opener = _PostgresReader if source.kind == "postgresql" else _MysqlReader
+    opener = _PostgresReader if source.kind == POSTGRESQL else _MysqlReader
     try:
         reader = opener(source.url)
     except ImportError as error:

@@ -26,6 +26,8 @@ from reconcile.sqlfiles import quote_identifier, quote_literal
 # The 0-based row position DuckDB adds to a Parquet read (read_parquet file_row_number).
 PARQUET_ROW = "file_row_number"
 
+# The format of a table read from a database (reconcile.nightly.databases): its kind.
+DATABASE_FORMATS = ("postgresql", "mysql")
 FORMATS: tuple[tuple[str, str], ...] = (
     (".parquet", "parquet"),
     (".csv.gz", "csv"),

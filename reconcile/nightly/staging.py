@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from reconcile.nightly.inputs import InputFile, raw_column_types
+from reconcile.nightly.inputs import DATABASE_FORMATS, InputFile, raw_column_types
 from reconcile.schema import KIND_NOUN, LEDGER_TABLES, Column, NotBefore, RowRule, Table
 from reconcile.sqlfiles import quote_identifier, quote_literal, read_sql
 
@@ -40,14 +40,17 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stages_as_view(table: Table, source: InputFile) -> bool:
-    """Whether <table> is a view over its Parquet file rather than a copy.
+    """Whether <table> is a view over its Parquet file (or the rows read from a database)
+    rather than a copy.
 
     A Parquet reference table (installments: ~8 rows per message) is read by a few truth
     steps only, and decoding its columns again costs less than holding a typed copy, which
-    past memory_limit is spilled to disk and read back. send_batch, read by every check and
-    written out again, and CSV input, whose text is parsed, are staged once as tables.
+    past memory_limit is spilled to disk and read back; a database's rows are already held
+    once, as read, and a second, typed copy would double them. send_batch, read by every
+    check and written out again, and CSV input, whose text is parsed, are staged once as
+    tables.
     """
-    return source.file_format == "parquet" and table.name != "send_batch"
+    return source.file_format in ("parquet", *DATABASE_FORMATS) and table.name != "send_batch"
 
 
 def stage(con: duckdb.DuckDBPyConnection, table: Table, source: InputFile, timezone: str,
