@@ -135,8 +135,8 @@ def _asks_for_json_logs(args: Sequence[str]) -> bool:
                    "e.g. installments=dw.installments (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--debug", is_flag=True, help="Show a traceback on failure.")
-def run_command(data_dir: str, out_dir: Path, as_of: str | None, config_path: Path | None,
-                history_db: Path | None, force: bool, wait_lock: float,
+def run_command(data_dir: str | None, out_dir: Path, as_of: str | None,
+                config_path: Path | None, history_db: Path | None, force: bool, wait_lock: float,
                 max_feed_lag_hours: str | None, profile: str | None,
                 fail_on_block_rate: float | None, fail_on_hold_rate: float | None,
                 fail_on_empty_send: bool, engine: str, spark_master: str | None,
