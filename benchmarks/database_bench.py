@@ -101,8 +101,7 @@ def read_adbc_reconcile(con: duckdb.DuckDBPyConnection, url: str) -> None:
     from reconcile.nightly.databases import check_source, read_tables
     from reconcile.schema import TABLES_BY_NAME
 
-    read_tables(con, check_source(url, {}), tuple(TABLES_BY_NAME),
-                lambda name: TABLES_BY_NAME[name].required, timezone=Settings().timezone)
+    read_tables(con, check_source(url, {}), tuple(TABLES_BY_NAME), timezone=Settings().timezone)
 
 
 def read_adbc(con: duckdb.DuckDBPyConnection, url: str, tables: list[str]) -> None:

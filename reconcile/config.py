@@ -158,6 +158,16 @@ class Settings:
         return {name: value for name, value in self.to_dict().items() if name in kept}
 
     @property
+    def database_url(self) -> str | None:
+        """The database [sources] names (`database`), if any."""
+        return self.sources.get(DATABASE)
+
+    @property
+    def table_sources(self) -> dict[str, str]:
+        """[sources] without its `database`: each mapped table and where it comes from."""
+        return {table: source for table, source in self.sources.items() if table != DATABASE}
+
+    @property
     def allowed_minutes(self) -> tuple[int, int]:
         """The quiet-hours window as minutes after local midnight: [start, end)."""
         return _minutes(self.allowed_hours_start), _minutes(self.allowed_hours_end)

@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import duckdb
 
-from reconcile.config import DATABASE
+from reconcile.config import Settings
 from reconcile.errors import ConfigError, InputError, ReconcileError
 from reconcile.nightly.inputs import DATABASE_FORMATS, InputFile, check_columns, load
 from reconcile.schema import TABLES_BY_NAME, Table
@@ -96,13 +96,12 @@ def check_source(url: str, relations: dict[str, str]) -> DatabaseSource:
     return DatabaseSource(url, {t: r.strip() for t, r in relations.items()})
 
 
-def database_for_night(sources: dict[str, str], data_dir_given: bool, under_spark: bool
+def database_for_night(settings: Settings, data_dir_given: bool, under_spark: bool
                        ) -> tuple[DatabaseSource | None, tuple[str, ...]]:
     """The database the settings' [sources] name, checked, and the tables read from it:
     those mapped, or every table when there is no DATA_DIR. Exit 2 for a night with no
     tables to read, or a mapping with nowhere to read it from."""
-    mapped = {t: s for t, s in sources.items() if t != DATABASE}
-    url = sources.get(DATABASE)
+    mapped, url = settings.table_sources, settings.database_url
     if url is None:
         if mapped and not under_spark:  # under Spark, a mapping names a catalog table
             raise ConfigError(f"{', '.join(sorted(mapped))} is mapped (--table or "
@@ -198,7 +197,7 @@ class _Reader(Protocol):
 
 
 def read_tables(con: duckdb.DuckDBPyConnection, source: DatabaseSource,
-                tables: Collection[str], required: Callable[[str], bool], timezone: str
+                tables: Collection[str], timezone: str
                 ) -> tuple[dict[str, InputFile], Snapshot]:
     """Load each of `tables` from the database into raw_<table>, all in one snapshot, whose
     instant is told in `timezone`. A table with no mapping and no relation of its name is
@@ -208,17 +207,17 @@ def read_tables(con: duckdb.DuckDBPyConnection, source: DatabaseSource,
         snapshot = Snapshot(redact(source.url), source.kind,
                             local_isoformat(taken_at, timezone, "microseconds"),
                             replication_lag_seconds=lag, replica=replica)
-        loaded = {name: _read_table(con, reader, source, TABLES_BY_NAME[name], snapshot,
-                                    required(name)) for name in tables}
+        loaded = {name: _read_table(con, reader, source, TABLES_BY_NAME[name], snapshot)
+                  for name in tables}
     return loaded, snapshot
 
 
 def _read_table(con: duckdb.DuckDBPyConnection, reader: _Reader, source: DatabaseSource,
-                table: Table, snapshot: Snapshot, required: bool) -> InputFile:
+                table: Table, snapshot: Snapshot) -> InputFile:
     relation = source.relation(table.name)
     label = source.label(table.name)
     if table.name not in source.relations and not reader.exists(relation):
-        if required:
+        if table.required:
             raise InputError(f"{snapshot.source}: missing required table {table.name} (no "
                              f"table or view {relation}; map it under [sources])")
         return load(con, table, None)
@@ -234,21 +233,20 @@ def _read_table(con: duckdb.DuckDBPyConnection, reader: _Reader, source: Databas
     try:
         columns = tuple(row[0] for row in con.execute(f"DESCRIBE {incoming}").fetchall())
         check_columns(table, label, columns)
+        key = tuple(c for c in table.row_key if c in columns)
         con.execute(f"CREATE OR REPLACE TABLE raw_{table.name} AS SELECT * FROM {incoming} "
-                    f"ORDER BY {_row_order(table, columns)}")
+                    f"ORDER BY {_row_order(key, columns)}")
     finally:
         con.unregister(incoming)
     rows, digest = _digest(con, f"raw_{table.name}", columns, label)
-    key = tuple(c for c in table.row_key if c in columns)
     return InputFile(table.name, None, source.kind, columns, rows, digest, "rowid + 1",
                      label=label, key_columns=key or columns, snapshot_at=snapshot.taken_at)
 
 
-def _row_order(table: Table, columns: tuple[str, ...]) -> str:
+def _row_order(key: tuple[str, ...], columns: tuple[str, ...]) -> str:
     """Rows in the order of their key, then of every column: a database gives rows in no
     fixed order, and a row's position (source_row) must not change between two reads."""
-    key = [c for c in table.row_key if c in columns]
-    return ", ".join(quote_identifier(c) for c in key + [c for c in columns if c not in key])
+    return ", ".join(quote_identifier(c) for c in (*key, *(c for c in columns if c not in key)))
 
 
 def _digest(con: duckdb.DuckDBPyConnection, raw_table: str, columns: tuple[str, ...],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from reconcile.config import DATABASE, Settings
+from reconcile.config import Settings
 from reconcile.errors import ConfigError
 from reconcile.faults import from_duckdb, run_step
 from reconcile.history import store as history
@@ -49,7 +49,7 @@ from reconcile.nightly.out_dir import OutputClaim
 from reconcile.nightly.out_dir import claim as claim_out_dir
 from reconcile.nightly.staging import create_input_issues, stage, stages_as_view
 from reconcile.result import PreviousNight, RunResult
-from reconcile.schema import FLAGS, OUTCOMES, TABLES, TABLES_BY_NAME
+from reconcile.schema import FLAGS, OUTCOMES, TABLES
 from reconcile.spark.options import SparkOptions
 from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text, local_isoformat
@@ -132,7 +132,7 @@ def run(
     spark = _with_catalog_sources(spark, settings)
     if spark:
         spark.check()
-    database, from_database = database_for_night(settings.sources, data_dir is not None,
+    database, from_database = database_for_night(settings, data_dir is not None,
                                                  under_spark=spark is not None)
     remote = spark is not None and is_uri(str(data_dir))
     location = (database.label_of_night() if data_dir is None and database
@@ -166,8 +166,8 @@ def run(
 def _with_catalog_sources(spark: SparkOptions | None, settings: Settings) -> SparkOptions | None:
     """Under Spark, tables [sources] maps (with no database named) are catalog tables, as
     --table's are; --table wins for a table both name."""
-    mapped = {t: s for t, s in settings.sources.items() if t != DATABASE}
-    if spark is None or DATABASE in settings.sources or not mapped:
+    mapped = settings.table_sources
+    if spark is None or settings.database_url is not None or not mapped:
         return spark
     return replace(spark, tables={**mapped, **spark.tables})
 
@@ -341,7 +341,6 @@ def _load_inputs(con: duckdb.DuckDBPyConnection, paths: dict[str, Path | None],
     read: dict[str, InputFile] = {}
     if request.database:
         read, snapshot = read_tables(con, request.database, request.from_database,
-                                     lambda name: TABLES_BY_NAME[name].required,
                                      request.settings.timezone)
         set_snapshot_variables(con, snapshot)
     inputs = {t.name: read[t.name] if t.name in read else load(con, t, paths[t.name])
