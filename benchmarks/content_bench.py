@@ -27,7 +27,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_bench import AS_OF, generate
 
-from reconcile.schema import CONTENT_FLAGS
+from reconcile.checks import CONTENT_FLAGS
 
 # Texts by hash bucket: most are ordinary; a few carry what the content checks look for.
 TEXTS = """

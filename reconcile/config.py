@@ -9,14 +9,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from reconcile.checks import DEFAULT_VERDICT_POLICY, FLAGS
 from reconcile.errors import ConfigError
-from reconcile.schema import (
-    CONTACT_FLAG_KINDS,
-    DEFAULT_VERDICT_POLICY,
-    FLAGS,
-    TABLES_BY_NAME,
-    VERDICTS,
-)
+from reconcile.schema import CONTACT_FLAG_KINDS, TABLES_BY_NAME, VERDICTS
 
 # The TOML table that maps a flag to the verdict it gives.
 VERDICTS_TABLE = "verdicts"
@@ -42,7 +37,11 @@ DEFAULT_PROHIBITED_TERM_EXCEPTIONS: tuple[str, ...] = (
 DEFAULT_OPT_OUT_PHRASES: tuple[str, ...] = (
     "reply stop", "text stop", "opt out", "opt-out", "unsubscribe", "退订", "回复td", "回t",
 )
-RESTRICTING_CONTACT_FLAGS: tuple[str, ...] = CONTACT_FLAG_KINDS[:5]
+# The contact_flags kinds that forbid contact while in force (CONTACT_RESTRICTED); an open
+# complaint does not, unless a lender's settings say so.
+RESTRICTING_CONTACT_FLAGS: tuple[str, ...] = (
+    "opted_out", "dispute_open", "cease_contact", "deceased", "bankruptcy",
+)
 
 # Policy profiles (docs/contact_checks.md): defaults a config's `profile` brings along;
 # settings named in the same file still win. Settings' defaults are DEFAULT_PROFILE's.

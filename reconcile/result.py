@@ -1,6 +1,6 @@
 """What a run found, as the types every later step shares: the result of a run
 (summary.json, the terminal, the history), the previous recorded night it compared with,
-and the money no loan could take.
+the money no loan could take, and the checks left out.
 
 Defined here, below the nightly path, the history and the CLI that all use them, so none of
 them imports another for a type.
@@ -25,6 +25,18 @@ if TYPE_CHECKING:  # polars is imported when a frame is asked for, not by the CL
 
 # How many unplaced payments a warning names before "and N more".
 NAMED_PAYMENTS = 3
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    """Why a flag was not evaluated: turned off by the settings, or an input it needs absent.
+    summary.json shows it as text, "off: ..." for one turned off."""
+
+    because: str
+    turned_off: bool
+
+    def __str__(self) -> str:
+        return f"off: {self.because}" if self.turned_off else self.because
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ class RunResult:
     # With --db: "recorded", or "already recorded as <run_id>" for a repeated run.
     history: str | None = None
     # Flags not evaluated this run, with why (an optional input absent, a check turned off).
-    skipped_checks: dict[str, str] = field(default_factory=dict)
+    skipped_checks: dict[str, SkippedCheck] = field(default_factory=dict)
     # Flags evaluated with part of their optional inputs absent, with what that means.
     partial_checks: dict[str, str] = field(default_factory=dict)
     # Settled or pending payments no loan can take (UNPLACED_PAYMENT, docs/inputs.md).
@@ -147,7 +159,7 @@ class RunResult:
             "verdicts": self.verdict_counts,
             "nothing_to_send": self.nothing_to_send,
             "flags": self.flag_counts,
-            "skipped_checks": self.skipped_checks,
+            "skipped_checks": {flag: str(skip) for flag, skip in self.skipped_checks.items()},
             "partial_checks": self.partial_checks,
             "input_issues": self.input_issue_counts,
             "unattributed_ledger_rows": self.unattributed_ledger_rows,

@@ -72,8 +72,6 @@ class Table:
     loan_column: str | None = None
     # The borrower a row of a contact table concerns, for CONTACT_DATA_INVALID.
     borrower_column: str | None = None
-    # Flags that cannot be evaluated when an optional table is absent.
-    needed_by: tuple[str, ...] = ()
     # Rules across a row's columns, checked once each value has parsed.
     row_rules: tuple[RowRule, ...] = ()
     # For a table without a unique key: the columns that tell its rows apart to a person,
@@ -212,7 +210,6 @@ TABLES: tuple[Table, ...] = (
         ),
         required=False,
         loan_column="loan_id",
-        needed_by=("COLLECTION_PAUSED",),
         identified_by=("loan_id", "kind", "paused_from"),
         row_rules=(NotBefore("paused_until", "paused_from"),),
     ),
@@ -240,7 +237,6 @@ TABLES: tuple[Table, ...] = (
         required=False,
         unique_key=("message_id",),
         borrower_column="borrower_id",
-        needed_by=("FREQUENCY_CAP",),
     ),
     Table(
         "borrowers",
@@ -252,7 +248,6 @@ TABLES: tuple[Table, ...] = (
         ),
         required=False,
         borrower_column="borrower_id",
-        needed_by=("THIRD_PARTY_RECIPIENT", "NAME_MISMATCH"),
         identified_by=("borrower_id",),
     ),
     Table(
@@ -265,7 +260,6 @@ TABLES: tuple[Table, ...] = (
         ),
         required=False,
         borrower_column="borrower_id",
-        needed_by=("CONTACT_RESTRICTED",),
         identified_by=("borrower_id", "flag", "since"),
     ),
 )
@@ -279,84 +273,10 @@ COMPONENT_COLUMNS: tuple[str, ...] = (*_component_names("due"), *_component_name
 # debt no message's truth counts, listed in input_issues.csv as unattributed.
 LEDGER_TABLES: tuple[str, ...] = ("installments", "payments", "collection_pauses")
 
-# Flags in the order of the contract's table: findings list them in this order.
-FLAGS: tuple[str, ...] = (
-    "NOT_OVERDUE",
-    "PRE_DUE_TARGETING",
-    "STALE_DATA",
-    "RULE_MISMATCH",
-    "PAYMENT_PENDING",
-    "UNKNOWN_LOAN",
-    "BORROWER_MISMATCH",
-    "UNKNOWN_TEMPLATE",
-    "LEDGER_INVALID",
-    # reconcile's own, beyond the contract (docs/inputs.md): an agreed pause of collection.
-    "COLLECTION_PAUSED",
-    # reconcile's own, beyond the contract (docs/inputs.md): the rule claims to have run
-    # after T; the night's feeds are behind, empty or short, or hold money no loan can take.
-    "CLOCK_SKEW",
-    "STALE_FEED",
-    "INCOMPLETE_FEED",
-    "UNPLACED_PAYMENT",
-    # Contact policy and message content (issue #5, docs/contact_checks.md).
-    "QUIET_HOURS",
-    "FREQUENCY_CAP",
-    "DUPLICATE_IN_BATCH",
-    "CONTACT_RESTRICTED",
-    "THIRD_PARTY_RECIPIENT",
-    "NAME_MISMATCH",
-    "CONTENT_MISMATCH",
-    "PROHIBITED_CONTENT",
-    "PRIVACY_LEAK",
-    "MISSING_OPT_OUT",
-    "CONTACT_DATA_INVALID",
-)
-
-# Flags that judge the night as a whole (its files, the history, money across every loan)
-# rather than one message's data: a tiny test drop (no payments, no history) trips them by
-# construction, and a generated drop, labelled a chunk of loans at a time, cannot show them.
-FEED_FLAGS: tuple[str, ...] = ("STALE_FEED", "INCOMPLETE_FEED", "UNPLACED_PAYMENT")
-
-# The contact-policy and content flags (issue #5), beyond the contract's ledger flags.
-CONTACT_POLICY_FLAGS: tuple[str, ...] = FLAGS[FLAGS.index("QUIET_HOURS"):]
-
-# Flags that read send_batch.message_text: skipped when the column is absent.
-CONTENT_FLAGS: tuple[str, ...] = (
-    "CONTENT_MISMATCH", "PROHIBITED_CONTENT", "PRIVACY_LEAK", "MISSING_OPT_OUT",
-)
-
 # Verdicts a flag can map to, mildest first: a message takes the severest of its flags'.
 VERDICTS: tuple[str, ...] = ("send", "hold", "block")
 REJECTED = "rejected"
 OUTCOMES: tuple[str, ...] = (*VERDICTS, REJECTED)
-
-DEFAULT_VERDICT_POLICY: dict[str, str] = {
-    "NOT_OVERDUE": "block",
-    "PRE_DUE_TARGETING": "block",
-    "BORROWER_MISMATCH": "block",
-    "UNKNOWN_LOAN": "block",
-    "STALE_DATA": "hold",
-    "RULE_MISMATCH": "hold",
-    "PAYMENT_PENDING": "hold",
-    "UNKNOWN_TEMPLATE": "hold",
-    "LEDGER_INVALID": "hold",
-    "COLLECTION_PAUSED": "block",
-    "CLOCK_SKEW": "hold",
-    "STALE_FEED": "hold",
-    "INCOMPLETE_FEED": "hold",
-    "UNPLACED_PAYMENT": "hold",
-    "QUIET_HOURS": "hold",
-    "FREQUENCY_CAP": "hold",
-    "DUPLICATE_IN_BATCH": "block",
-    "CONTACT_RESTRICTED": "block",
-    "THIRD_PARTY_RECIPIENT": "block",
-    "NAME_MISMATCH": "block",
-    "CONTENT_MISMATCH": "hold",
-    "PROHIBITED_CONTENT": "block",
-    "PRIVACY_LEAK": "block",
-    "MISSING_OPT_OUT": "hold",
-    "CONTACT_DATA_INVALID": "hold",
-}
 
 # Columns of findings.csv / findings.parquet, in order; the first six are the contract's.
 FINDINGS_COLUMNS: tuple[str, ...] = (

@@ -1,5 +1,5 @@
-"""The SQL that ships with the package (truth steps in order, one check per flag, any file by
-name), and quoting values into SQL text.
+"""The SQL that ships with the package (a folder's files in order with their headers, any
+file by name), and quoting values into SQL text.
 
 The `sql/` folder is packaged into the wheel as `reconcile/sql`; from a source checkout
 (an editable install) the repository's `sql/` beside the package is used instead.
@@ -9,23 +9,40 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from reconcile.schema import FLAGS
-
-_FLAG_HEADER = re.compile(r"^--\s*flag:\s*(\S+)\s*$", re.MULTILINE)
+# A header line `-- key: value`, and a line that goes on with the value before it.
+_HEADER_KEY = re.compile(r"^--\s*([a-z][a-z ]*[a-z]):\s*(.*?)\s*$")
+_HEADER_MORE = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 
 
 @dataclass(frozen=True)
-class Check:
-    """One flag's SQL: a SELECT of (source_row, detail) for every message the flag holds on."""
+class SqlFile:
+    """One shipped SQL file: its name, its text and the `-- key: value` lines it opens with
+    (a value goes on over indented `--   ` lines; the header ends at the first other line)."""
 
-    flag: str
-    file_name: str
-    sql: str
+    name: str
+    text: str
+
+    @property
+    def header(self) -> dict[str, str]:
+        header: dict[str, str] = {}
+        key = None
+        for line in self.text.splitlines():
+            more = _HEADER_MORE.match(line)
+            if key is not None and more:
+                header[key] += " " + more.group(1)
+                continue
+            named = _HEADER_KEY.match(line)
+            if named is None:
+                break
+            key = named.group(1)
+            if key in header:
+                raise ValueError(f"{self.name}: header key {key!r} given twice")
+            header[key] = named.group(2)
+        return header
 
 
 def quote_identifier(name: str) -> str:
@@ -45,46 +62,26 @@ def sql_root() -> Traversable:
     return Path(__file__).resolve().parent.parent / "sql"
 
 
-def read_sql(relative_path: str) -> str:
-    """The text of one SQL file, e.g. read_sql('nightly/findings.sql')."""
+def _sql_path(relative_path: str) -> Traversable:
     node = sql_root()
     for part in relative_path.split("/"):
         node = node.joinpath(part)
-    return node.read_text(encoding="utf-8")
+    return node
+
+
+def read_sql(relative_path: str) -> str:
+    """The text of one SQL file, e.g. read_sql('nightly/findings.sql')."""
+    return _sql_path(relative_path).read_text(encoding="utf-8")
+
+
+def sql_files(folder: str) -> list[SqlFile]:
+    """The .sql files of one folder of sql/ (e.g. 'nightly/truth'), in file-name order."""
+    files = sorted((f for f in _sql_path(folder).iterdir() if f.name.endswith(".sql")),
+                   key=lambda f: f.name)
+    return [SqlFile(f.name, f.read_text(encoding="utf-8")) for f in files]
 
 
 def truth_steps() -> list[tuple[str, str]]:
     """(file name, SQL) of sql/nightly/truth/*.sql in file-name order; each creates one
     table or view."""
-    folder = sql_root().joinpath("nightly", "truth")
-    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
-    return [(f.name, f.read_text(encoding="utf-8")) for f in files]
-
-
-@cache
-def load_checks() -> dict[str, Check]:
-    """Every sql/nightly/checks/*.sql keyed by the flag its header names, in the contract's order.
-
-    Refuses a file without a `-- flag:` header, an unknown flag, a flag claimed twice and a
-    flag with no file, so a check can neither vanish nor run twice.
-    """
-    found: dict[str, Check] = {}
-    for file in sql_root().joinpath("nightly", "checks").iterdir():
-        if not file.name.endswith(".sql"):
-            continue
-        text = file.read_text(encoding="utf-8")
-        header = _FLAG_HEADER.search(text)
-        if header is None:
-            raise ValueError(f"sql/nightly/checks/{file.name} has no '-- flag: NAME' header")
-        flag = header.group(1)
-        if flag not in FLAGS:
-            raise ValueError(f"sql/nightly/checks/{file.name} names unknown flag {flag}")
-        if flag in found:
-            raise ValueError(
-                f"flag {flag} is defined twice: {found[flag].file_name} and {file.name}"
-            )
-        found[flag] = Check(flag, file.name, text.strip().rstrip(";"))
-    missing = [flag for flag in FLAGS if flag not in found]
-    if missing:
-        raise ValueError(f"no check file for flag(s): {', '.join(missing)}")
-    return {flag: found[flag] for flag in FLAGS}
+    return [(file.name, file.text) for file in sql_files("nightly/truth")]

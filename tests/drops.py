@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner, Result
 
+from reconcile.checks import CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.cli.main import main
-from reconcile.schema import COMPONENT_COLUMNS, CONTACT_POLICY_FLAGS, FEED_FLAGS
+from reconcile.schema import COMPONENT_COLUMNS
 from reconcile.synth.reference import parse_timestamp
 
 

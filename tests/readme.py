@@ -29,18 +29,20 @@ def doc(name: str) -> Path:
 
 
 def _block_pattern(marker: str) -> str:
-    return rf"(<!-- {marker} -->\n```[a-z]*\n)(.*?)(```)"
+    """A fenced block after the marker, or else a Markdown table (up to its blank line)."""
+    return rf"(<!-- {marker} -->\n(```[a-z]*\n)?)(.*?)((?(2)```|(?<=\|\n)(?=\n)))"
 
 
 def block_after(marker: str, text: str) -> str:
-    """The fenced block that follows `<!-- marker -->` in text (a page's contents)."""
+    """The fenced block (or table) that follows `<!-- marker -->` in text (a page's
+    contents)."""
     match = re.search(_block_pattern(marker), text, re.DOTALL)
     assert match, f"no fenced block after <!-- {marker} -->"
-    return match.group(2)
+    return match.group(3)
 
 
 def replace_block(marker: str, text: str, body: str) -> str:
-    return re.sub(_block_pattern(marker), lambda m: m.group(1) + body + m.group(3), text,
+    return re.sub(_block_pattern(marker), lambda m: m.group(1) + body + m.group(4), text,
                   flags=re.DOTALL)
 
 

@@ -9,10 +9,11 @@ import polars as pl
 import pytest
 from drops import Drop, invoke, read_csv_rows
 
+from reconcile.checks import FLAGS
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 from reconcile.nightly import writer
 from reconcile.nightly.out_dir import OUTPUT_INSIDE, OutputClaim
-from reconcile.schema import FINDINGS_COLUMNS, FLAGS, OUTCOMES
+from reconcile.schema import FINDINGS_COLUMNS, OUTCOMES
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 OUTPUT_FILES = {

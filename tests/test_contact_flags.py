@@ -34,7 +34,7 @@ from drops import FEED_CHECKS_OFF_CONFIG, TABLE_COLUMNS, Drop, invoke, read_csv_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.schema import DEFAULT_VERDICT_POLICY
+from reconcile.checks import DEFAULT_VERDICT_POLICY
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 S = "2026-11-23T09:00:00+08:00"  # the default scheduled_at

@@ -24,10 +24,10 @@ from readme import (
     doc,
 )
 
+from reconcile.checks import DEFAULT_VERDICT_POLICY, FLAGS, load_checks
 from reconcile.cli.main import main
 from reconcile.config import SETTING_NAMES
-from reconcile.schema import DEFAULT_VERDICT_POLICY, FINDINGS_COLUMNS, FLAGS
-from reconcile.sqlfiles import load_checks
+from reconcile.schema import FINDINGS_COLUMNS
 
 README_MAX_BYTES = 12_000
 
@@ -54,14 +54,22 @@ def test_every_setting_is_documented_in_the_config_example() -> None:
             f"{name} not in docs/configuration.md"
 
 
-@pytest.mark.parametrize(("page", "marker"), [("inputs.md", "flag-table"),
-                                              ("README.md", "flag-summary")])
-def test_flag_tables_list_every_flag_in_order_with_its_default_verdict(page: str,
-                                                                       marker: str) -> None:
-    path = README if page == "README.md" else doc(page)
-    table = _table_after(marker, _text(path))
-    rows = re.findall(r"^\| `([A-Z_]+)` \|.*\| (\w+) \|$", table, re.MULTILINE)
-    assert rows == [(flag, DEFAULT_VERDICT_POLICY[flag]) for flag in FLAGS]
+def _markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    rule = "|" + "|".join("---" for _ in header) + "|\n"
+    return "".join(["| " + " | ".join(header) + " |\n", rule,
+                    *("| " + " | ".join(cells) + " |\n" for cells in rows)])
+
+
+def test_the_flag_tables_are_the_check_headers() -> None:
+    """README.md's summary and docs/inputs.md's full table: one row per flag, in order,
+    written from its check file's header (summary, definition, source, verdict)."""
+    checks = load_checks().values()
+    assert_block_is("flag-summary", _markdown_table(
+        ("flag", "holds when", "default verdict"),
+        [(f"`{c.flag}`", c.summary, c.verdict) for c in checks]))
+    assert_block_is("flag-table", _markdown_table(
+        ("flag", "holds when", "source", "default verdict"),
+        [(f"`{c.flag}`", c.definition, c.source, c.verdict) for c in checks]), doc("inputs.md"))
 
 
 def test_findings_columns_are_documented_in_order() -> None:

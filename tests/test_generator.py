@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from drops import invoke, read_csv_rows
 
+from reconcile.checks import FEED_FLAGS
 from reconcile.errors import ConfigError
-from reconcile.schema import FEED_FLAGS
 from reconcile.synth.generator import (
     CONFIG_FILE,
     DROP_FILE,

@@ -37,11 +37,11 @@ from drops import invoke
 from history_db import migrated
 from readme import ROOT, assert_block_is, doc
 
+from reconcile.checks import FLAGS
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.history import query as query_module
 from reconcile.history import views
 from reconcile.history.query import QueryError, render, run_query
-from reconcile.schema import FLAGS
 from reconcile.sqlfiles import read_sql, sql_root
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

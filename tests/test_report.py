@@ -19,13 +19,13 @@ from click.testing import CliRunner
 from history_db import NIGHTS, ROOT, build_history, sample_history
 from readme import assert_block_is, command_help, doc
 
+from reconcile.checks import FLAGS
 from reconcile.cli.main import main
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.history import store as history
 from reconcile.report.build import SECTION_QUERIES, build_report, mask_pii
 from reconcile.report.render import FORMATS, render
-from reconcile.schema import FLAGS
 
 RAW_PHONES = {f[6] for _, _, findings in NIGHTS.values() for f in findings}
 RAW_NAMES = {f[7] for _, _, findings in NIGHTS.values() for f in findings}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from drops import invoke, read_csv_rows
 
-from reconcile.schema import FLAGS
+from reconcile.checks import FLAGS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 AS_OF = "2026-11-23T01:30:00+08:00"

@@ -15,6 +15,7 @@ import pytest
 from drops import Drop, disabled_config, invoke, read_csv_rows
 
 from reconcile import locks
+from reconcile.checks import CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.cli import main as cli
 from reconcile.config import load_settings
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
@@ -28,7 +29,6 @@ from reconcile.nightly.policy import (
     nothing_to_send_warning,
 )
 from reconcile.result import RunResult
-from reconcile.schema import CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.timestamps import iso_text
 
 AS_OF = "2026-11-23T02:00:00+08:00"

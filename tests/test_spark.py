@@ -25,7 +25,8 @@ from drops import invoke, read_csv_rows
 from generated import rewrite_csv
 from pyspark.sql import functions as F
 
-from reconcile.schema import FLAGS, OUTCOMES
+from reconcile.checks import FLAGS
+from reconcile.schema import OUTCOMES
 from reconcile.spark.night import bucket_of, spark_session
 from reconcile.spark.options import SparkOptions
 from reconcile.synth.generator import generate

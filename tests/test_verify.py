@@ -9,8 +9,8 @@ import pytest
 from drops import invoke, read_csv_rows
 from generated import rewrite_csv
 
+from reconcile.checks import FEED_FLAGS, FLAGS
 from reconcile.errors import InputError
-from reconcile.schema import FEED_FLAGS, FLAGS
 from reconcile.synth.generator import CONFIG_FILE, generate
 from reconcile.synth.verify import default_labels, verify
 

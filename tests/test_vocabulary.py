@@ -9,6 +9,7 @@ import string
 
 import pytest
 
+from reconcile.checks import FLAGS
 from reconcile.config import REPORT_LANGUAGES
 from reconcile.report.vocabulary import (
     COLUMN_TERMS,
@@ -20,7 +21,7 @@ from reconcile.report.vocabulary import (
     flag_name,
     phrase,
 )
-from reconcile.schema import FLAGS, OUTCOMES
+from reconcile.schema import OUTCOMES
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from reconcile.nightly.decide import TURNED_OFF
 from reconcile.nightly.policy import nothing_to_send_warning
-from reconcile.result import RunResult
+from reconcile.result import RunResult, SkippedCheck
 from reconcile.safe_text import printable
 from reconcile.schema import OUTCOMES
 from reconcile.synth.generator import GenerateResult
@@ -53,13 +52,13 @@ def run_summary(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def _not_evaluated(skipped: dict[str, str]) -> list[str]:
+def _not_evaluated(skipped: dict[str, SkippedCheck]) -> list[str]:
     """Checks a missing input left out, one line per cause; checks turned off by the
     settings are in summary.json only."""
     by_reason: dict[str, list[str]] = {}
-    for flag, reason in skipped.items():
-        if not reason.startswith(TURNED_OFF):
-            by_reason.setdefault(reason, []).append(flag)
+    for flag, skip in skipped.items():
+        if not skip.turned_off:
+            by_reason.setdefault(skip.because, []).append(flag)
     return [f"  not evaluated ({reason}): {', '.join(flags)}"
             for reason, flags in by_reason.items()]
 

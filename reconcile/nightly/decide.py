@@ -7,20 +7,22 @@ engine (reconcile.spark): the same statements either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
 
-from reconcile.config import Settings
+from reconcile.checks import DATABASE_SNAPSHOT, FLAGS, load_checks
+from reconcile.config import PROFILES, Settings
 from reconcile.errors import ConfigError
 from reconcile.nightly import feeds
 from reconcile.nightly.content import content_patterns
 from reconcile.nightly.inputs import InputFile, drop_relation
 from reconcile.nightly.staging import create_macros
-from reconcile.result import UnplacedMoney
-from reconcile.schema import COMPONENT_COLUMNS, CONTENT_FLAGS, FLAGS, TABLES, VERDICTS
-from reconcile.sqlfiles import load_checks, quote_literal, read_sql, truth_steps
+from reconcile.result import SkippedCheck, UnplacedMoney
+from reconcile.schema import COMPONENT_COLUMNS, VERDICTS
+from reconcile.sqlfiles import quote_literal, read_sql, truth_steps
 
 
 def prepare_session(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
@@ -57,7 +59,7 @@ class NightFacts:
 
 
 def reconcile_night(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: str,
-                    skipped: dict[str, str]) -> NightFacts:
+                    skipped: Mapping[str, SkippedCheck]) -> NightFacts:
     """The whole night over one connection holding every staged table: truth, what the
     feeds as a whole show (the `fail` policy may stop here, exit 4), checks, verdicts."""
     prepare_truth(con, settings, as_of)
@@ -122,7 +124,7 @@ def loan_buckets(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def decide(con: duckdb.DuckDBPyConnection,
-           skipped: dict[str, str]) -> dict[str, tuple[int, str]]:
+           skipped: Mapping[str, SkippedCheck]) -> dict[str, tuple[int, str]]:
     """Every check not skipped, then findings (one row per send_batch row, its verdict);
     returns feeds.feed_flag_details of the hits."""
     for table in TRUTH_ONLY_TABLES:
@@ -136,30 +138,50 @@ def decide(con: duckdb.DuckDBPyConnection,
     return feed_flags
 
 
-# How a skipped check's reason starts when the settings turned it off (rather than a
-# missing input leaving it out).
-TURNED_OFF = "off: "
-
-
-def skipped_checks(inputs: dict[str, InputFile], settings: Settings) -> dict[str, str]:
-    """Flags this run cannot or need not evaluate, each with the reason summary.json gives."""
-    skipped: dict[str, str] = {}
+def skipped_checks(inputs: dict[str, InputFile],
+                   settings: Settings) -> dict[str, SkippedCheck]:
+    """Flags this run cannot or need not evaluate, each with why, from each check's header:
+    disabled_checks, no setting of its `off unless` on, or an input it needs absent."""
     from_database = any(source.snapshot_at for source in inputs.values())
-    if settings.max_feed_lag_hours == 0 and not from_database:
-        skipped["STALE_FEED"] = f"{TURNED_OFF}max_feed_lag_hours is 0"
-    if "message_text" not in inputs["send_batch"].columns:
-        skipped |= dict.fromkeys(CONTENT_FLAGS, "send_batch has no message_text column")
-    if not settings.require_opt_out:
-        skipped["MISSING_OPT_OUT"] = (
-            f"{TURNED_OFF}require_opt_out is false (profile {settings.profile})")
-    for table in TABLES:
-        if not inputs[table.name].present:
-            skipped |= dict.fromkeys(table.needed_by, f"no {table.name} input")
-    skipped |= dict.fromkeys(settings.disabled_checks, f"{TURNED_OFF}disabled_checks")
-    return {flag: skipped[flag] for flag in FLAGS if flag in skipped}
+    skipped: dict[str, SkippedCheck] = {}
+    for check in load_checks().values():
+        absent = [need for need in check.needs if not _input_present(inputs, need)]
+        if check.flag in settings.disabled_checks:
+            skipped[check.flag] = SkippedCheck("disabled_checks", turned_off=True)
+        elif check.off_unless and not any(_is_on(name, settings, from_database)
+                                          for name in check.off_unless):
+            skipped[check.flag] = SkippedCheck(_setting_is(check.off_unless[0], settings),
+                                               turned_off=True)
+        elif absent:
+            skipped[check.flag] = SkippedCheck(_absent(absent[0]), turned_off=False)
+    return skipped
 
 
-def partial_checks(inputs: dict[str, InputFile], skipped: dict[str, str]) -> dict[str, str]:
+def _input_present(inputs: dict[str, InputFile], need: str) -> bool:
+    table, _, column = need.partition(".")
+    return inputs[table].present and (not column or column in inputs[table].columns)
+
+
+def _absent(need: str) -> str:
+    table, _, column = need.partition(".")
+    return f"{table} has no {column} column" if column else f"no {table} input"
+
+
+def _is_on(name: str, settings: Settings, from_database: bool) -> bool:
+    return from_database if name == DATABASE_SNAPSHOT else bool(getattr(settings, name))
+
+
+def _setting_is(name: str, settings: Settings) -> str:
+    """'require_opt_out is false (profile cn)': a setting's value as the TOML file says it,
+    with the profile that brought it when profiles set it."""
+    value = getattr(settings, name)
+    shown = str(value).lower() if isinstance(value, bool) else str(value)
+    from_profile = f" (profile {settings.profile})" if name in PROFILES[settings.profile] else ""
+    return f"{name} is {shown}{from_profile}"
+
+
+def partial_checks(inputs: dict[str, InputFile],
+                   skipped: dict[str, SkippedCheck]) -> dict[str, str]:
     """Flags evaluated with part of their optional inputs absent, each with what that means,
     for summary.json: a drop without amount components has no component to agree with."""
     columns = {name for table in ("installments", "payments")
@@ -230,7 +252,7 @@ def create_contact_params(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         con.execute(f"CREATE OR REPLACE MACRO {name}() AS {quote_literal(pattern)}")
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, skipped: dict[str, str]) -> None:
+def run_checks(con: duckdb.DuckDBPyConnection, skipped: Mapping[str, SkippedCheck]) -> None:
     """flag_hits: every check's hits, in one statement so DuckDB can run them together."""
     union = " UNION ALL ".join(
         f"SELECT {quote_literal(check.flag)} AS flag, source_row, detail FROM ({check.sql})"

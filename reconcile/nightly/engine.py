@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from reconcile.checks import FLAGS
 from reconcile.config import Settings
 from reconcile.errors import ConfigError
 from reconcile.faults import from_duckdb, run_step
@@ -48,8 +49,8 @@ from reconcile.nightly.inputs import (
 from reconcile.nightly.out_dir import OutputClaim
 from reconcile.nightly.out_dir import claim as claim_out_dir
 from reconcile.nightly.staging import create_input_issues, stage, stages_as_view
-from reconcile.result import PreviousNight, RunResult
-from reconcile.schema import FLAGS, OUTCOMES, TABLES
+from reconcile.result import PreviousNight, RunResult, SkippedCheck
+from reconcile.schema import OUTCOMES, TABLES
 from reconcile.spark.options import SparkOptions
 from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text, local_isoformat
@@ -239,8 +240,8 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, paths: dict[str, P
 
 def _local_night(con: duckdb.DuckDBPyConnection, request: RunRequest,
                  paths: dict[str, Path | None], as_of: str, previous: PreviousNight | None,
-                 watch: Stopwatch
-                 ) -> tuple[dict[str, InputFile], dict[str, str], NightFacts, Snapshot | None]:
+                 watch: Stopwatch) -> tuple[dict[str, InputFile], dict[str, SkippedCheck],
+                                            NightFacts, Snapshot | None]:
     """The night in this process: every input staged into con, then decided."""
     inputs, snapshot = _load_inputs(con, paths, request)
     feeds.create_feed_volume(con, inputs, previous)

@@ -12,11 +12,12 @@ from decimal import Decimal
 
 import duckdb
 
+from reconcile.checks import FEED_FLAGS
 from reconcile.config import Settings
 from reconcile.errors import ReconcileError
 from reconcile.nightly.inputs import InputFile
 from reconcile.result import NAMED_PAYMENTS, PreviousNight, UnplacedMoney
-from reconcile.schema import FEED_FLAGS, LEDGER_TABLES
+from reconcile.schema import LEDGER_TABLES
 
 # The `fail` policy's stop: settled or pending money the night cannot place.
 EXIT_UNPLACED_PAYMENTS = 4

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 import duckdb
 
+from reconcile.checks import FEED_FLAGS, FLAGS
 from reconcile.config import (
     DEFAULT_PROFILE,
     PROFILE_REPORT_LANGUAGES,
@@ -27,7 +28,7 @@ from reconcile.config import (
 )
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
-from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
+from reconcile.schema import OUTCOMES
 from reconcile.sqlfiles import read_sql
 
 # The report's sections, one SQL file each under sql/report/.

@@ -6,11 +6,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from reconcile.checks import DEFAULT_VERDICT_POLICY
 from reconcile.report import charts, outline
 from reconcile.report import wording as w
 from reconcile.report.build import Change, Example, KeyTrend, Report, Trends
 from reconcile.report.vocabulary import column, phrase
-from reconcile.schema import DEFAULT_VERDICT_POLICY
 
 VERDICT_COLORS = {"send": "#2e7d32", "hold": "#b37d00", "block": "#c62828",
                   "rejected": "#6d6d6d"}

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from reconcile.checks import FLAGS
 from reconcile.config import PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError
 from reconcile.history.store import (
@@ -49,7 +50,6 @@ from reconcile.report.markdown import md, md_code
 from reconcile.report.vocabulary import check_language, column, outcome_name, phrase
 from reconcile.report.wording import flag_label
 from reconcile.safe_text import printable
-from reconcile.schema import FLAGS
 from reconcile.sqlfiles import quote_literal
 from reconcile.timestamps import iso_text
 

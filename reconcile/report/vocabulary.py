@@ -1,15 +1,17 @@
 """The words the reports use, in each language they speak: defined once, read by every format.
 
 Every flag, verdict and column has a plain-language name and a one-line explanation in
-Simplified Chinese (zh-CN) and English (en); `tests/test_vocabulary.py` holds every flag of
-`reconcile.schema.FLAGS` and every outcome to having both. Phrases (headings, notes) are
-looked up by key with `phrase(key, lang)`; a phrase may hold `{name}` fields to format.
+Simplified Chinese (zh-CN) and English (en): a flag's come from its check file's header
+(`reconcile.checks`); `tests/test_vocabulary.py` holds every outcome to having both.
+Phrases (headings, notes) are looked up by key with `phrase(key, lang)`; a phrase may hold
+`{name}` fields to format.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconcile.checks import CHECKS
 from reconcile.config import REPORT_LANGUAGES as LANGUAGES
 from reconcile.errors import ConfigError
 
@@ -33,119 +35,10 @@ class Term:
         return self.zh_explained if lang == "zh-CN" else self.en_explained
 
 
+# Each flag's name and explanation come from its check file's header (reconcile.checks).
 FLAG_TERMS: dict[str, Term] = {
-    "NOT_OVERDUE": Term(
-        "未逾期", "Not overdue",
-        "催收短信发给了当时并未逾期的借款人（已还清、未到期、在宽限期内或已结清）。",
-        "A collection text for a loan that is not overdue when it goes out (paid, not yet "
-        "due, in grace or closed)."),
-    "PRE_DUE_TARGETING": Term(
-        "未到期即催收", "Aimed before due",
-        "未逾期，且来自风控规则或短信自称逾期 0 天以内：把催收措辞用在了未逾期的人身上。",
-        "Not overdue, and from a risk-control rule or claiming 0 days or fewer: collection "
-        "wording aimed at someone not overdue."),
-    "STALE_DATA": Term(
-        "数据已过时", "Stale data",
-        "规则运行后账务又有变化（还款、账单或停催），或规则所用数据过旧。",
-        "The ledger changed after the rule ran (a payment, bill or pause), or the rule's "
-        "data is too old."),
-    "RULE_MISMATCH": Term(
-        "规则与账务不符", "Rule disagrees with ledger",
-        "规则给出的逾期金额或天数与账务不符（超出容差），或模板的天数范围不含真实天数。",
-        "The rule's overdue amount or days differ from the ledger beyond tolerance, or the "
-        "template's days range excludes the real days."),
-    "PAYMENT_PENDING": Term(
-        "还款在途", "Payment pending",
-        "已逾期，但在途还款到账后即可结清。",
-        "Overdue, but payments still pending would clear it."),
-    "UNKNOWN_LOAN": Term(
-        "借据不存在", "Unknown loan",
-        "短信所指借据不在借据表中。",
-        "The message names a loan that is not in the loans table."),
-    "BORROWER_MISMATCH": Term(
-        "借款人不符", "Wrong borrower",
-        "借据属于另一位借款人。",
-        "The loan belongs to another borrower."),
-    "UNKNOWN_TEMPLATE": Term(
-        "模板未知", "Unknown template",
-        "短信模板不在模板表中，或该行不可用。",
-        "The template is not in the templates table, or its row is unusable."),
-    "LEDGER_INVALID": Term(
-        "账务数据有误", "Ledger data unusable",
-        "该借据的借据、账单、还款或停催记录有不可用的行，无法判断。",
-        "A loan, installment, payment or pause row of the loan is unusable, so nothing can "
-        "be judged."),
-    "COLLECTION_PAUSED": Term(
-        "停催期内", "Collection paused",
-        "该借据在发送日处于停催、缓催、困难减免、还款假期或协商还款期内。",
-        "A collection stop, delay, hardship relief, payment holiday or repayment plan "
-        "covers the sending day."),
-    "CLOCK_SKEW": Term(
-        "时间异常", "Clock skew",
-        "规则声称在本次核对时点之后才运行，不能作为依据。",
-        "The rule claims to have run after the run's as-of time, so it is no evidence."),
-    "STALE_FEED": Term(
-        "还款数据滞后", "Payment feed behind",
-        "最新一笔入账还款太旧：还款数据源尚未追上，当晚所有短信暂缓。",
-        "The newest posted payment is too old: the payment feed has not caught up, so "
-        "every message is held."),
-    "INCOMPLETE_FEED": Term(
-        "数据不完整", "Incomplete feed",
-        "某张参考表为空、缺失或比上一晚少了太多行：当晚所有短信暂缓。",
-        "A reference table is empty, missing or much shorter than last night: every "
-        "message is held."),
-    "UNPLACED_PAYMENT": Term(
-        "还款无法归属", "Unplaced payment",
-        "有一笔还款找不到对应借据，而这条短信可能正是那笔借据的。",
-        "A payment names no known loan, and this message could be that loan's."),
-    "QUIET_HOURS": Term(
-        "禁发时段", "Quiet hours",
-        "计划发送时间（借款人当地时间）不在允许的时段内。",
-        "The planned send time, in the borrower's time zone, is outside the allowed hours."),
-    "FREQUENCY_CAP": Term(
-        "超出频次", "Too frequent",
-        "算上已发和本批次的短信，借款人当天或 7 天内收到的催收短信超过上限。",
-        "With messages already sent and this batch, the borrower would get more collection "
-        "texts that day or week than allowed."),
-    "DUPLICATE_IN_BATCH": Term(
-        "批内重复", "Duplicate in batch",
-        "本批次中已有同一借款人、借据和模板的较早短信。",
-        "An earlier message of this batch has the same borrower, loan and template."),
-    "CONTACT_RESTRICTED": Term(
-        "限制联系", "Contact restricted",
-        "借款人已退订、有未结争议、要求停止联系、已故或破产。",
-        "The borrower opted out, has an open dispute, asked for no contact, died or is "
-        "bankrupt."),
-    "THIRD_PARTY_RECIPIENT": Term(
-        "收件人非本人", "Third-party recipient",
-        "短信号码不是借款人登记的任何一个号码。",
-        "The phone is none of the borrower's registered numbers."),
-    "NAME_MISMATCH": Term(
-        "姓名不符", "Name mismatch",
-        "短信中的姓名不是借款人登记的姓名。",
-        "The name in the message is not a name registered for the borrower."),
-    "CONTENT_MISMATCH": Term(
-        "短信内容不实", "Text states wrong figures",
-        "短信正文写的金额、分项或逾期天数与账务不符（超出容差）。",
-        "The text states an amount, component or days overdue that differ from the ledger "
-        "beyond tolerance."),
-    "PROHIBITED_CONTENT": Term(
-        "违规措辞", "Prohibited wording",
-        "短信正文含威胁、侮辱或冒充公检法的措辞。",
-        "The text holds a threat, an insult or impersonates police or courts."),
-    "PRIVACY_LEAK": Term(
-        "泄露隐私", "Privacy leak",
-        "短信正文含身份证号、完整银行卡号或住址。",
-        "The text holds a resident ID number, a full card number or a street address."),
-    "MISSING_OPT_OUT": Term(
-        "缺少退订方式", "No opt-out",
-        "要求附退订方式（us_reg_f 配置），但短信正文没有。",
-        "An opt-out instruction is required (us_reg_f profile) and the text has none."),
-    "CONTACT_DATA_INVALID": Term(
-        "联系数据有误", "Contact data unusable",
-        "借款人的发送记录、号码或联系限制有不可用的行，无法放行。",
-        "A send-history, borrower or contact-flag row of the borrower is unusable, so "
-        "contact cannot be cleared."),
+    check.flag: Term(check.zh_name, check.en_name, check.zh_explained, check.en_explained)
+    for check in CHECKS.values()
 }
 
 OUTCOME_TERMS: dict[str, Term] = {

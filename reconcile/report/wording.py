@@ -193,7 +193,7 @@ def feed_status(held: int, enabled: bool, lang: str) -> str:
     return phrase("feed_ok", lang)
 
 
-# The at-a-glance name of each night-wide guard (reconcile.schema.FEED_FLAGS).
+# The at-a-glance name of each night-wide guard (reconcile.checks.FEED_FLAGS).
 FEED_GUARD_PHRASES: dict[str, str] = {
     "STALE_FEED": "feed_fresh",
     "INCOMPLETE_FEED": "feed_volume",

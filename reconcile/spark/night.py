@@ -41,7 +41,7 @@ from reconcile.nightly import feeds
 from reconcile.nightly.decide import NightFacts, skipped_checks
 from reconcile.nightly.inputs import InputFile, require_messages
 from reconcile.nightly.staging import DUPLICATE
-from reconcile.result import PreviousNight
+from reconcile.result import PreviousNight, SkippedCheck
 from reconcile.schema import TABLES, TABLES_BY_NAME, Table
 from reconcile.spark import tasks
 from reconcile.spark.options import SparkOptions
@@ -107,7 +107,7 @@ def spark_night(con: duckdb.DuckDBPyConnection, options: SparkOptions, data_dir:
                 paths: dict[str, Path | None], settings: Settings, as_of: str,
                 previous: PreviousNight | None, inputs_read: Callable[[], None],
                 recorded: bool = False
-                ) -> tuple[dict[str, InputFile], dict[str, str], NightFacts]:
+                ) -> tuple[dict[str, InputFile], dict[str, SkippedCheck], NightFacts]:
     """The night of data_dir (and options.tables) on Spark: (inputs, skipped checks,
     night facts), with findings, input_issues and unplaced_payments left in con; for a
     `recorded` run also send_batch and message_context, which the history reads."""

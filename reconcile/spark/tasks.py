@@ -27,7 +27,7 @@ from reconcile.nightly.staging import (
     repeated_key_select,
     stage,
 )
-from reconcile.result import PreviousNight
+from reconcile.result import PreviousNight, SkippedCheck
 from reconcile.schema import TABLES, TABLES_BY_NAME, Table
 from reconcile.sqlfiles import quote_identifier, quote_literal, truth_steps
 
@@ -193,7 +193,7 @@ class NightContext:
     settings: Settings
     as_of: str
     inputs: dict[str, InputFile]
-    skipped: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, SkippedCheck] = field(default_factory=dict)
     previous: PreviousNight | None = None
     # Whether the run is recorded in the history, which reads more of each shard.
     recorded: bool = False

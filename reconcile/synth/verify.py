@@ -18,9 +18,9 @@ from typing import Any
 
 import duckdb
 
+from reconcile.checks import FEED_FLAGS, FLAGS
 from reconcile.errors import InputError
 from reconcile.faults import from_duckdb
-from reconcile.schema import FEED_FLAGS, FLAGS
 from reconcile.sqlfiles import quote_identifier, quote_literal
 
 COMPARED = ("message_id", "verdict", "flags", "overdue_amount", "days_past_due")

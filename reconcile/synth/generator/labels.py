@@ -10,7 +10,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
 
-from reconcile.schema import FEED_FLAGS
+from reconcile.checks import FEED_FLAGS
 from reconcile.synth.generator.layout import Tables
 from reconcile.synth.reference import Settings, reference
 

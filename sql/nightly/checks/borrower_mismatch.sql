@@ -1,5 +1,15 @@
 -- flag: BORROWER_MISMATCH
--- definition: the loan exists and its borrower_id differs from the message's.
+-- order: 70
+-- kind: ledger
+-- verdict: block
+-- source: contract
+-- summary: the loan belongs to another borrower
+-- definition: the loan belongs to another borrower
+-- en name: Wrong borrower
+-- en explained: The loan belongs to another borrower.
+-- zh name: 借款人不符
+-- zh explained: 借据属于另一位借款人。
+--
 -- Needs a usable `loans` row (a loan row with a problem is LEDGER_INVALID instead).
 SELECT
     source_row,

@@ -1,7 +1,21 @@
 -- flag: CONTACT_RESTRICTED
--- definition: the borrower has a contact_flags row whose flag is restricting (default
---   opted_out, dispute_open, cease_contact, deceased, bankruptcy) with since ≤ s and
---   (until empty or s < until). The reason names the flag. docs/contact_checks.md
+-- order: 180
+-- kind: contact
+-- verdict: block
+-- needs: contact_flags
+-- source: PIPL art. 44; Reg F 1006.6(c), 1006.34
+-- summary: opted out, disputed, cease contact, deceased, bankrupt
+-- definition: an active `contact_flags` row: opted_out, dispute_open, cease_contact,
+--   deceased or bankruptcy at `s` (the reason names it)
+-- en name: Contact restricted
+-- en explained: The borrower opted out, has an open dispute, asked for no contact, died or
+--   is bankrupt.
+-- zh name: 限制联系
+-- zh explained: 借款人已退订、有未结争议、要求停止联系、已故或破产。
+--
+-- Precisely: the borrower has a contact_flags row whose flag is restricting (default
+-- opted_out, dispute_open, cease_contact, deceased, bankruptcy) with since ≤ s and (until
+-- empty or s < until). The reason names the flag. docs/contact_checks.md
 SELECT
     c.source_row,
     string_agg(

@@ -1,13 +1,27 @@
 -- flag: CONTENT_MISMATCH
--- definition: message_text states an amount (¥1,234.56 / 1234.56元 / RMB 1,234.56) that
---   differs from overdue_amount by more than amount_tolerance, a labelled amount component
---   (本金 / 利息 / 服务费 / 罚息 / 违约金 / 滞纳金; principal, interest, service fee, penalty,
---   late fee) that differs from the ledger's overdue component by more than
---   amount_tolerance (a component the ledger does not have is 0.00), or days overdue
---   (逾期5天 / 5 days overdue) that differ from days_past_due by more than dpd_tolerance.
---   Needs a usable loan and ledger, like RULE_MISMATCH. Amounts are read only in
---   collection and escalation texts: a reminder states the coming bill, not an overdue
---   amount. docs/contact_checks.md
+-- order: 210
+-- kind: contact
+-- verdict: hold
+-- needs: send_batch.message_text
+-- source: consumer-protection duty of truthful information; Reg F 1006.18
+-- summary: the text states another amount, component or days overdue
+-- definition: `message_text` states an amount (¥1,234.56 / 1234.56元 / RMB 1,234.56), an
+--   amount component (本金 3,000.00元 / 罚息 45.60元 / a late fee of 10.00) or days overdue (逾期5天
+--   / 5 days overdue) that differ from the ledger beyond tolerance
+-- en name: Text states wrong figures
+-- en explained: The text states an amount, component or days overdue that differ from the
+--   ledger beyond tolerance.
+-- zh name: 短信内容不实
+-- zh explained: 短信正文写的金额、分项或逾期天数与账务不符（超出容差）。
+--
+-- Precisely: message_text states an amount (¥1,234.56 / 1234.56元 / RMB 1,234.56) that
+-- differs from overdue_amount by more than amount_tolerance, a labelled amount component
+-- (本金 / 利息 / 服务费 / 罚息 / 违约金 / 滞纳金; principal, interest, service fee, penalty, late fee)
+-- that differs from the ledger's overdue component by more than amount_tolerance (a
+-- component the ledger does not have is 0.00), or days overdue (逾期5天 / 5 days overdue) that
+-- differ from days_past_due by more than dpd_tolerance. Needs a usable loan and ledger,
+-- like RULE_MISMATCH. Amounts are read only in collection and escalation texts: a reminder
+-- states the coming bill, not an overdue amount. docs/contact_checks.md
 WITH stated AS (
     SELECT
         source_row,

@@ -1,7 +1,19 @@
 -- flag: DUPLICATE_IN_BATCH
--- definition: another readable message of the batch has the same (borrower_id, loan_id,
---   template_id) and comes earlier in (scheduled_at, message_id) order; the earliest
---   copy is not flagged. docs/contact_checks.md
+-- order: 170
+-- kind: contact
+-- verdict: block
+-- source: reconcile's own (harassment by repetition)
+-- summary: the same borrower, loan and template earlier in the batch
+-- definition: the same borrower, loan and template earlier in this batch (the first copy is
+--   not flagged)
+-- en name: Duplicate in batch
+-- en explained: An earlier message of this batch has the same borrower, loan and template.
+-- zh name: 批内重复
+-- zh explained: 本批次中已有同一借款人、借据和模板的较早短信。
+--
+-- Precisely: another readable message of the batch has the same (borrower_id, loan_id,
+-- template_id) and comes earlier in (scheduled_at, message_id) order; the earliest copy is
+-- not flagged. docs/contact_checks.md
 -- message_id, unique among readable messages, breaks a tie of scheduled_at: the batch's
 -- row order is an export's accident, and a batch read from a database has none.
 -- The keys that repeat are found by one grouping (most keys are sent once); only their

@@ -1,9 +1,24 @@
 -- flag: FREQUENCY_CAP
--- definition: counting send_history (status not failed / cancelled / rejected) plus the
---   earlier messages of this batch, both without known `reminder` templates, the borrower
---   (us_reg_f: the loan) would get more than max_messages_per_day collection messages on
---   the local day of s, or more than max_messages_per_7_days in (s − 7 × 24 h, s].
---   A cap of 0 is no cap. docs/contact_checks.md
+-- order: 160
+-- kind: contact
+-- verdict: hold
+-- needs: send_history
+-- source: collection guidelines on harassing frequency; Reg F 1006.14(b)(2) (7 in 7)
+-- summary: more collection messages than the daily or 7-day cap
+-- definition: with `send_history` and earlier messages of this batch, the borrower
+--   (us_reg_f: the loan) would get more than `max_messages_per_day` collection messages
+--   that day or `max_messages_per_7_days` in 7 days
+-- en name: Too frequent
+-- en explained: With messages already sent and this batch, the borrower would get more
+--   collection texts that day or week than allowed.
+-- zh name: 超出频次
+-- zh explained: 算上已发和本批次的短信，借款人当天或 7 天内收到的催收短信超过上限。
+--
+-- Precisely: counting send_history (status not failed / cancelled / rejected) plus the
+-- earlier messages of this batch, both without known `reminder` templates, the borrower
+-- (us_reg_f: the loan) would get more than max_messages_per_day collection messages on the
+-- local day of s, or more than max_messages_per_7_days in (s − 7 × 24 h, s]. A cap of 0 is
+-- no cap. docs/contact_checks.md
 WITH sends AS (
     -- Earlier sends that went out, and every readable message of this batch.
     SELECT borrower_id, loan_id, template_id, sent_at AS at_time, message_id, 0 AS source_row

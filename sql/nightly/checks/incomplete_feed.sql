@@ -1,9 +1,22 @@
 -- flag: INCOMPLETE_FEED
--- definition: (reconcile's own, not in the contract; docs/inputs.md) a reference table
---   arrived empty, arrived absent after the last recorded night had rows in it, or has
---   lost more than `max_feed_shrink` of the rows it had on the last night recorded in the
---   history (--db): a failed export, not a quiet night, so every readable message is held.
---   feed_volume holds each table's row count tonight and on that night.
+-- order: 130
+-- kind: feed
+-- verdict: hold
+-- source: reconcile's own (dbt / Great Expectations volume tests)
+-- summary: a table arrived empty or short: every message
+-- definition: a reference table arrived empty, or (with `--db`) absent or short by more
+--   than `max_feed_shrink` of the last recorded night's rows: every message is held
+-- en name: Incomplete feed
+-- en explained: A reference table is empty, missing or much shorter than last night: every
+--   message is held.
+-- zh name: 数据不完整
+-- zh explained: 某张参考表为空、缺失或比上一晚少了太多行：当晚所有短信暂缓。
+--
+-- Precisely: (docs/inputs.md) a reference table arrived empty, arrived absent after the last
+-- recorded night had rows in it, or has lost more than `max_feed_shrink` of the rows it had
+-- on the last night recorded in the history (--db): a failed export, not a quiet night, so
+-- every readable message is held. feed_volume holds each table's row count tonight and on
+-- that night.
 WITH failed AS (
     SELECT string_agg(
         CASE

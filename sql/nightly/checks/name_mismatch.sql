@@ -1,7 +1,19 @@
 -- flag: NAME_MISMATCH
--- definition: borrower_name is given, the borrower has at least one borrowers row with a
---   name, and it matches none of them (white space removed, lower-cased).
---   docs/contact_checks.md
+-- order: 200
+-- kind: contact
+-- verdict: block
+-- needs: borrowers
+-- source: PIPL art. 10; Civil Code art. 1024
+-- summary: the name is not the borrower's
+-- definition: `borrower_name` is given and is not a name `borrowers` has for the borrower
+-- en name: Name mismatch
+-- en explained: The name in the message is not a name registered for the borrower.
+-- zh name: 姓名不符
+-- zh explained: 短信中的姓名不是借款人登记的姓名。
+--
+-- Precisely: borrower_name is given, the borrower has at least one borrowers row with a
+-- name, and it matches none of them (white space removed, lower-cased).
+-- docs/contact_checks.md
 WITH known_names AS (
     SELECT borrower_id, list(DISTINCT normalize_name(name)) AS names
     FROM borrowers

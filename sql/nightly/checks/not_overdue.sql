@@ -1,6 +1,17 @@
 -- flag: NOT_OVERDUE
--- definition: template kind is `collection` or `escalation`, and the loan is not overdue
---   at s (paid, not yet due, in grace, or closed).
+-- order: 10
+-- kind: ledger
+-- verdict: block
+-- source: contract
+-- summary: a collection message for a loan not overdue at `s`
+-- definition: a collection/escalation template, and the loan is not overdue at `s` (paid,
+--   not yet due, in grace, closed)
+-- en name: Not overdue
+-- en explained: A collection text for a loan that is not overdue when it goes out (paid,
+--   not yet due, in grace or closed).
+-- zh name: 未逾期
+-- zh explained: 催收短信发给了当时并未逾期的借款人（已还清、未到期、在宽限期内或已结清）。
+--
 -- Not evaluated without a usable loan, ledger and template (docs/interpretations.md).
 -- min_overdue_amount is the loan's own when loans gives one (docs/inputs.md).
 SELECT

@@ -1,6 +1,17 @@
 -- flag: PAYMENT_PENDING
--- definition: the loan is overdue at s, and adding the amounts of its `pending` payments
---   with posted_at ≤ T to P would leave less than `min_overdue_amount` overdue.
+-- order: 50
+-- kind: ledger
+-- verdict: hold
+-- source: contract
+-- summary: pending payments would clear the overdue amount
+-- definition: overdue, but pending payments known at `T` would clear it
+-- en name: Payment pending
+-- en explained: Overdue, but payments still pending would clear it.
+-- zh name: 还款在途
+-- zh explained: 已逾期，但在途还款到账后即可结清。
+--
+-- Precisely: the loan is overdue at s, and adding the amounts of its `pending` payments
+-- with posted_at ≤ T to P would leave less than `min_overdue_amount` overdue.
 SELECT
     source_row,
     format('pending payments of {} would clear the {} overdue',

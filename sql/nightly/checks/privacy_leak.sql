@@ -1,7 +1,21 @@
 -- flag: PRIVACY_LEAK
--- definition: message_text contains a resident ID number (18 characters, valid check
---   character), a bank card number of 13-19 digits that passes the Luhn check (a masked
---   尾号1234 does not), or a street address. docs/contact_checks.md
+-- order: 230
+-- kind: contact
+-- verdict: block
+-- needs: send_batch.message_text
+-- source: PIPL arts. 28–29 (sensitive personal information); Civil Code art. 1034
+-- summary: the text holds an ID or card number or an address
+-- definition: `message_text` contains a resident ID number (valid check digit), a
+--   Luhn-valid card number longer than its last 4 digits, or a street address
+-- en name: Privacy leak
+-- en explained: The text holds a resident ID number, a full card number or a street
+--   address.
+-- zh name: 泄露隐私
+-- zh explained: 短信正文含身份证号、完整银行卡号或住址。
+--
+-- Precisely: message_text contains a resident ID number (18 characters, valid check
+-- character), a bank card number of 13-19 digits that passes the Luhn check (a masked
+-- 尾号1234 does not), or a street address. docs/contact_checks.md
 -- MATERIALIZED keeps the cheap first look before the close reading: left to itself the
 -- optimizer merges both into one filter and runs the costly part on every text.
 WITH candidates AS MATERIALIZED (

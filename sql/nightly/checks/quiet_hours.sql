@@ -1,8 +1,21 @@
 -- flag: QUIET_HOURS
--- definition: scheduled_at, in the borrower's time zone (borrowers.timezone, else the
---   configured one), is before allowed_hours_start or at/after allowed_hours_end
---   (cn 08:00-22:00, us_reg_f 08:00-21:00). Several zones for one borrower: outside in
---   any of them (fail closed). docs/contact_checks.md
+-- order: 150
+-- kind: contact
+-- verdict: hold
+-- source: NIFA collection guideline (no collection 22:00–08:00); Reg F 12 CFR 1006.6(b)(1)
+-- summary: sent outside the allowed local hours
+-- definition: `scheduled_at`, in the borrower's time zone, is outside the allowed window
+--   (cn 08:00–22:00, us_reg_f 08:00–21:00)
+-- en name: Quiet hours
+-- en explained: The planned send time, in the borrower's time zone, is outside the allowed
+--   hours.
+-- zh name: 禁发时段
+-- zh explained: 计划发送时间（借款人当地时间）不在允许的时段内。
+--
+-- Precisely: scheduled_at, in the borrower's time zone (borrowers.timezone, else the
+-- configured one), is before allowed_hours_start or at/after allowed_hours_end (cn
+-- 08:00-22:00, us_reg_f 08:00-21:00). Several zones for one borrower: outside in any of
+-- them (fail closed). docs/contact_checks.md
 WITH borrower_zones AS (
     SELECT DISTINCT borrower_id, timezone
     FROM borrowers

@@ -1,8 +1,21 @@
 -- flag: RULE_MISMATCH
--- definition: claimed_overdue_amount is given and differs from overdue_amount by more than
---   `amount_tolerance` (default 0.01); or claimed_days_past_due is given and differs from
---   days_past_due by more than `dpd_tolerance` (default 1); or the template has
---   min_dpd/max_dpd and days_past_due lies outside them.
+-- order: 40
+-- kind: ledger
+-- verdict: hold
+-- source: contract
+-- summary: claimed amount, days or template stage differ from the ledger
+-- definition: the claimed amount or days past due differ from the ledger beyond tolerance,
+--   or the template's dpd range excludes the real dpd
+-- en name: Rule disagrees with ledger
+-- en explained: The rule's overdue amount or days differ from the ledger beyond tolerance,
+--   or the template's days range excludes the real days.
+-- zh name: 规则与账务不符
+-- zh explained: 规则给出的逾期金额或天数与账务不符（超出容差），或模板的天数范围不含真实天数。
+--
+-- Precisely: claimed_overdue_amount is given and differs from overdue_amount by more than
+-- `amount_tolerance` (default 0.01); or claimed_days_past_due is given and differs from
+-- days_past_due by more than `dpd_tolerance` (default 1); or the template has
+-- min_dpd/max_dpd and days_past_due lies outside them.
 WITH compared AS (
     SELECT
         c.source_row,

@@ -1,13 +1,25 @@
 -- flag: UNPLACED_PAYMENT
--- definition: (reconcile's own, not in the contract; docs/inputs.md) a settled or pending
---   payment known at T cannot be placed: its loan_id is empty or not in `loans`
---   (unplaced_payments). It is money some borrower paid, so the messages it could belong
---   to are held: those whose loan_id means the same as the payment's (loan_match_key: case,
---   punctuation and leading zeros aside), or whose claimed_overdue_amount or ledger
---   overdue_amount equals its amount. Every readable message is held instead when
---   unplaced_payment_policy is `hold_all`, or when there are more than
---   max_unplaced_payments of them (a payment feed that broken cannot be narrowed down;
---   under policy `fail` the run stops with exit 4 before this check).
+-- order: 140
+-- kind: feed
+-- verdict: hold
+-- source: reconcile's own
+-- summary: a payment names no known loan and could be this one's
+-- definition: a settled or pending payment names no loan of `loans`, and the message could
+--   be its loan's (same loan_id up to case, punctuation and leading zeros, or the same
+--   amount); every message past `max_unplaced_payments`
+-- en name: Unplaced payment
+-- en explained: A payment names no known loan, and this message could be that loan's.
+-- zh name: 还款无法归属
+-- zh explained: 有一笔还款找不到对应借据，而这条短信可能正是那笔借据的。
+--
+-- Precisely: (docs/inputs.md) a settled or pending payment known at T cannot be placed: its
+-- loan_id is empty or not in `loans` (unplaced_payments). It is money some borrower paid,
+-- so the messages it could belong to are held: those whose loan_id means the same as the
+-- payment's (loan_match_key: case, punctuation and leading zeros aside), or whose
+-- claimed_overdue_amount or ledger overdue_amount equals its amount. Every readable message
+-- is held instead when unplaced_payment_policy is `hold_all`, or when there are more than
+-- max_unplaced_payments of them (a payment feed that broken cannot be narrowed down; under
+-- policy `fail` the run stops with exit 4 before this check).
 WITH night AS (
     SELECT count(*) AS payments,
            sum(CAST(amount AS DECIMAL(38, 2))) AS total,
