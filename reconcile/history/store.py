@@ -224,10 +224,11 @@ def _catalog_is_current(paths: HistoryPaths) -> bool:
         return False
     try:
         with contextlib.closing(duckdb.connect(str(paths.catalog), read_only=True)) as con:
-            row = con.execute("SELECT data_folder, schema_version FROM history_layout").fetchone()
-    except duckdb.Error:
+            row = con.execute("SELECT data_folder, schema_version, views_digest "
+                              "FROM history_layout").fetchone()
+    except duckdb.Error:  # views_digest missing: a catalog built before flags had their table
         return False
-    return row is not None and row[0] == str(paths.data) and row[1] == schema_version()
+    return row == (str(paths.data), schema_version(), views.views_digest())
 
 
 def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
@@ -252,8 +253,9 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
         catalog.executemany("INSERT INTO schema_migrations VALUES (?, ?)",
                             [[m.version, m.name] for m in migrations()])
         catalog.execute("CREATE TABLE history_layout AS SELECT CAST(? AS VARCHAR) AS "
-                        "data_folder, CAST(? AS INTEGER) AS schema_version, now() AS built_at",
-                        [str(paths.data), schema_version()])
+                        "data_folder, CAST(? AS INTEGER) AS schema_version, "
+                        "CAST(? AS VARCHAR) AS views_digest, now() AS built_at",
+                        [str(paths.data), schema_version(), views.views_digest()])
         views.create_views(catalog)
         catalog.execute("CHECKPOINT")
     _fsync(fresh)

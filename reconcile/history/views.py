@@ -11,17 +11,23 @@ Each file holds one `CREATE OR REPLACE VIEW name AS ...` and opens with a header
 `create_views` runs them, in file-name order, in whatever catalog the connection is using,
 so the views live in the history file itself and a plain `duckdb history.duckdb` sees them.
 Later files may build on earlier views (the number orders them).
+
+Flags come from the check files (reconcile.checks), never from a list in a view: before the
+views, `create_views` writes the table `flag_definitions` (one row per flag, in order), and a
+view file's `{flag_columns}` stands for one count column per flag, lower case, in order.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
 
 import duckdb
 
-from reconcile.sqlfiles import sql_root
+from reconcile.checks import CHECKS
+from reconcile.sqlfiles import quote_literal, sql_root
 
 _FILE_NAME = re.compile(r"^(\d{2})_([a-z][a-z0-9_]*)\.sql$")
 _VIEW_HEADER = re.compile(r"^--\s*view:\s*(\S+)\s*$", re.MULTILINE)
@@ -53,7 +59,8 @@ def load_views() -> dict[str, View]:
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     found: dict[str, View] = {}
     for file in files:
-        view = _parse(file.name, file.read_text(encoding="utf-8"))
+        view = _parse(file.name, file.read_text(encoding="utf-8").replace(
+            FLAG_COLUMNS, _flag_columns()))
         if view.name in found:
             raise ValueError(
                 f"view {view.name} is defined twice: {found[view.name].file_name} and {file.name}"
@@ -62,11 +69,44 @@ def load_views() -> dict[str, View]:
     return found
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Create or replace every view, in order, in the connection's current catalog.
+FLAG_COLUMNS = "{flag_columns}"
+# The flags' facts a query can join (the views' flag measures come from here).
+_FLAG_DEFINITIONS = """
+CREATE OR REPLACE TABLE flag_definitions (
+    flag VARCHAR PRIMARY KEY, position INTEGER, kind VARCHAR, default_verdict VARCHAR,
+    summary VARCHAR, en_name VARCHAR, zh_name VARCHAR, source VARCHAR)"""
 
-    Returns the names created. Runs no transaction of its own: the caller decides.
+
+def _flag_columns() -> str:
+    """One count column per flag, as 02_false_positives_by_rule_night.sql's `{flag_columns}`
+    stands for: messages of the group carrying the flag."""
+    return ",\n    ".join(
+        f"count(*) FILTER (WHERE list_contains(f.flags, {quote_literal(flag)})) "
+        f"AS {flag.lower()}" for flag in CHECKS)
+
+
+def _flag_rows() -> list[list[object]]:
+    return [[c.flag, position, c.kind, c.verdict, c.summary, c.en_name, c.zh_name, c.source]
+            for position, c in enumerate(CHECKS.values(), start=1)]
+
+
+def views_digest() -> str:
+    """What the views and flag_definitions a catalog holds depend on: a catalog built with
+    another digest (a flag added, a view changed) is built again."""
+    text = repr(_flag_rows()) + "".join(view.sql for view in load_views().values())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create or replace flag_definitions and every view, in order, in the connection's
+    current catalog.
+
+    Returns the names of the views created. Runs no transaction of its own: the caller
+    decides.
     """
+    con.execute(_FLAG_DEFINITIONS)
+    con.executemany("INSERT INTO flag_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    _flag_rows())
     created = []
     for view in load_views().values():
         con.execute(view.sql)

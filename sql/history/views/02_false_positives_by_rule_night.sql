@@ -14,8 +14,9 @@
 --   sent, held, blocked, rejected   messages by verdict
 --   false_positives           held + blocked
 --   false_positive_rate       DECIMAL(5,4): false_positives / messages
---   not_overdue … contact_data_invalid  messages carrying each flag (one column per
---                             flag, lower case, in the order of reconcile/schema.py FLAGS)
+--   not_overdue … contact_data_invalid  messages carrying each flag: one column per
+--                             flag, lower case, in the order of flag_definitions (the
+--                             loader writes them in place of the placeholder below)
 CREATE OR REPLACE VIEW false_positives_by_rule_night AS
 SELECT
     r.night,
@@ -31,31 +32,7 @@ SELECT
     count(*) FILTER (WHERE f.verdict IN ('hold', 'block')) AS false_positives,
     CAST(count(*) FILTER (WHERE f.verdict IN ('hold', 'block')) / count(*) AS DECIMAL(5, 4))
         AS false_positive_rate,
-    count(*) FILTER (WHERE list_contains(f.flags, 'NOT_OVERDUE')) AS not_overdue,
-    count(*) FILTER (WHERE list_contains(f.flags, 'PRE_DUE_TARGETING')) AS pre_due_targeting,
-    count(*) FILTER (WHERE list_contains(f.flags, 'STALE_DATA')) AS stale_data,
-    count(*) FILTER (WHERE list_contains(f.flags, 'RULE_MISMATCH')) AS rule_mismatch,
-    count(*) FILTER (WHERE list_contains(f.flags, 'PAYMENT_PENDING')) AS payment_pending,
-    count(*) FILTER (WHERE list_contains(f.flags, 'UNKNOWN_LOAN')) AS unknown_loan,
-    count(*) FILTER (WHERE list_contains(f.flags, 'BORROWER_MISMATCH')) AS borrower_mismatch,
-    count(*) FILTER (WHERE list_contains(f.flags, 'UNKNOWN_TEMPLATE')) AS unknown_template,
-    count(*) FILTER (WHERE list_contains(f.flags, 'LEDGER_INVALID')) AS ledger_invalid,
-    count(*) FILTER (WHERE list_contains(f.flags, 'COLLECTION_PAUSED')) AS collection_paused,
-    count(*) FILTER (WHERE list_contains(f.flags, 'CLOCK_SKEW')) AS clock_skew,
-    count(*) FILTER (WHERE list_contains(f.flags, 'STALE_FEED')) AS stale_feed,
-    count(*) FILTER (WHERE list_contains(f.flags, 'INCOMPLETE_FEED')) AS incomplete_feed,
-    count(*) FILTER (WHERE list_contains(f.flags, 'UNPLACED_PAYMENT')) AS unplaced_payment,
-    count(*) FILTER (WHERE list_contains(f.flags, 'QUIET_HOURS')) AS quiet_hours,
-    count(*) FILTER (WHERE list_contains(f.flags, 'FREQUENCY_CAP')) AS frequency_cap,
-    count(*) FILTER (WHERE list_contains(f.flags, 'DUPLICATE_IN_BATCH')) AS duplicate_in_batch,
-    count(*) FILTER (WHERE list_contains(f.flags, 'CONTACT_RESTRICTED')) AS contact_restricted,
-    count(*) FILTER (WHERE list_contains(f.flags, 'THIRD_PARTY_RECIPIENT')) AS third_party_recipient,
-    count(*) FILTER (WHERE list_contains(f.flags, 'NAME_MISMATCH')) AS name_mismatch,
-    count(*) FILTER (WHERE list_contains(f.flags, 'CONTENT_MISMATCH')) AS content_mismatch,
-    count(*) FILTER (WHERE list_contains(f.flags, 'PROHIBITED_CONTENT')) AS prohibited_content,
-    count(*) FILTER (WHERE list_contains(f.flags, 'PRIVACY_LEAK')) AS privacy_leak,
-    count(*) FILTER (WHERE list_contains(f.flags, 'MISSING_OPT_OUT')) AS missing_opt_out,
-    count(*) FILTER (WHERE list_contains(f.flags, 'CONTACT_DATA_INVALID')) AS contact_data_invalid
+    {flag_columns}
 FROM findings AS f
 JOIN runs_by_night AS r USING (run_id)
 WHERE r.is_latest

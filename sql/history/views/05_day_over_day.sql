@@ -3,8 +3,9 @@
 --   and by flag, next to the previous night's and the difference.
 --
 -- One row per (night, measure), in a fixed order: messages, the four verdicts, then the
--- flags in the contract's order. The previous night is the latest earlier night with a
--- run (a gap in the nights is not filled); on the first night previous and delta are NULL.
+-- flags in their order (flag_definitions). The previous night is the latest earlier night
+-- with a run (a gap in the nights is not filled); on the first night previous and delta
+-- are NULL.
 -- Only the run that counts for each night is read (runs_by_night).
 --
 -- columns:
@@ -32,32 +33,9 @@ measures (position, kind, measure) AS (
         (2, 'verdict', 'send'),
         (3, 'verdict', 'hold'),
         (4, 'verdict', 'block'),
-        (5, 'verdict', 'rejected'),
-        (6, 'flag', 'NOT_OVERDUE'),
-        (7, 'flag', 'PRE_DUE_TARGETING'),
-        (8, 'flag', 'STALE_DATA'),
-        (9, 'flag', 'RULE_MISMATCH'),
-        (10, 'flag', 'PAYMENT_PENDING'),
-        (11, 'flag', 'UNKNOWN_LOAN'),
-        (12, 'flag', 'BORROWER_MISMATCH'),
-        (13, 'flag', 'UNKNOWN_TEMPLATE'),
-        (14, 'flag', 'LEDGER_INVALID'),
-        (15, 'flag', 'COLLECTION_PAUSED'),
-        (16, 'flag', 'CLOCK_SKEW'),
-        (17, 'flag', 'STALE_FEED'),
-        (18, 'flag', 'INCOMPLETE_FEED'),
-        (19, 'flag', 'UNPLACED_PAYMENT'),
-        (20, 'flag', 'QUIET_HOURS'),
-        (21, 'flag', 'FREQUENCY_CAP'),
-        (22, 'flag', 'DUPLICATE_IN_BATCH'),
-        (23, 'flag', 'CONTACT_RESTRICTED'),
-        (24, 'flag', 'THIRD_PARTY_RECIPIENT'),
-        (25, 'flag', 'NAME_MISMATCH'),
-        (26, 'flag', 'CONTENT_MISMATCH'),
-        (27, 'flag', 'PROHIBITED_CONTENT'),
-        (28, 'flag', 'PRIVACY_LEAK'),
-        (29, 'flag', 'MISSING_OPT_OUT'),
-        (30, 'flag', 'CONTACT_DATA_INVALID')
+        (5, 'verdict', 'rejected')
+    UNION ALL
+    SELECT 5 + position, 'flag', flag FROM flag_definitions
 ),
 counts AS (
     SELECT run_id, 'messages' AS measure, count(*) AS n
