@@ -35,9 +35,11 @@ files, whatever the chunk size.
     loans          a loan's schedule, payment history and what its ledger itemises
     ledger         the ledger model and what a rule reading it computes (with components)
     values         the random streams; ids, people, timestamps and amounts as text
+    check_digits   the check characters of the ID and card numbers the privacy cases write
     lender, wording   the lender's templates, rules and stages; the words of its messages
     tables         CSV and Parquet writing, chunk by chunk
-    labels         the oracle's labels, in worker processes; reconcile.toml
+    labels         the oracle's labels, in worker processes; reconcile.toml (the one module
+                   that calls the oracle, through its public labelling API only)
 """
 
 from reconcile.synth.generator.drop import (
