@@ -1,5 +1,7 @@
 """What importing a part of reconcile loads, and what the generator takes from the oracle:
 
+- the command line, a nightly `reconcile run` included, never loads the generator, the
+  oracle or verify: only `generate` and `verify` do (and `generate --help`, for its rates);
 - `import reconcile` loads none of its modules, each public name on first use;
 - the oracle (reconcile.synth.reference) imports and labels a drop without DuckDB and
   without any other part of reconcile, as its docstring promises;
@@ -19,6 +21,92 @@ import reconcile
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+# The test-data code a nightly run must not load.
+SYNTHETIC = ("reconcile.synth.generator", "reconcile.synth.reference", "reconcile.synth.verify")
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """code run by a fresh interpreter in the checkout (so it imports this reconcile)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+
+
+def _synthetic_modules_after(*args: str) -> list[str]:
+    """The modules of SYNTHETIC loaded by a fresh interpreter that imports the CLI and runs
+    `reconcile ARGS` through its entry point (which must exit 0)."""
+    code = f"""
+import sys
+from reconcile.cli.main import main
+try:
+    main({list(args)!r}, prog_name="reconcile")
+except SystemExit as done:
+    if done.code:
+        raise
+print(sorted(m for m in sys.modules if m.startswith({SYNTHETIC!r})))
+"""
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.splitlines()[-1])
+
+
+# --- what importing loads ---------------------------------------------------------------
+
+def test_the_command_line_loads_no_test_data_code() -> None:
+    assert _synthetic_modules_after("--help") == []
+    assert _synthetic_modules_after("run", "--help") == []
+    assert _synthetic_modules_after("verify", "--help") == []
+
+
+def test_a_nightly_run_loads_no_test_data_code(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    loaded = _synthetic_modules_after("run", str(SAMPLE), "--out", str(out), "--as-of",
+                                      "2026-11-23T01:30:00+08:00", "-q")
+    assert loaded == []
+    assert (out / "findings.csv").is_file()
+
+
+def test_generate_help_loads_the_generator_for_its_rates() -> None:
+    """The epilog listing the failure modes is written when the help is shown."""
+    assert "reconcile.synth.generator" in _synthetic_modules_after("generate", "--help")
+
+
+def test_importing_the_package_imports_none_of_its_modules() -> None:
+    done = _python("import sys, reconcile\n"
+                   "loaded = sorted(m for m in sys.modules if m.startswith('reconcile.'))\n"
+                   "sys.exit(f'import reconcile loaded {loaded}' if loaded else 0)\n")
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_public_name_of_the_package_resolves() -> None:
+    for name in reconcile.__all__:
+        assert getattr(reconcile, name) is not None, name
+    assert set(reconcile.__all__) <= set(dir(reconcile))
+
+
+def test_the_oracle_labels_a_drop_without_duckdb_or_the_engine() -> None:
+    code = f"""
+import csv, sys
+from datetime import datetime
+from pathlib import Path
+sys.modules["duckdb"] = None  # importing it now raises ImportError
+
+import reconcile.synth.reference as oracle
+
+tables = {{path.stem: list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+          for path in Path({str(SAMPLE)!r}).glob("*.csv") if path.stem != "expected_findings"}}
+findings = oracle.reference(tables, datetime.fromisoformat("2026-11-23T01:30:00+08:00"))
+assert len(findings) == len(tables["send_batch"]) > 0, len(findings)
+others = sorted(m for m in sys.modules if m.startswith("reconcile")
+                and m not in ("reconcile", "reconcile.synth")
+                and not m.startswith("reconcile.synth.reference"))
+sys.exit(f"the oracle loaded {{others}}" if others else 0)
+"""
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+
+
+# --- what the generator takes from the oracle ----------------------------------------
+
 GENERATOR = ROOT / "reconcile" / "synth" / "generator"
 ORACLE = "reconcile.synth.reference"
 # What the generator may ask of the oracle: the function that labels rows, the settings it
@@ -98,44 +186,3 @@ def test_the_import_reader_sees_every_way_of_reaching_the_oracle() -> None:
         ("reconcile.synth.reference.content", "_ASCII_SPACE"),
         ("reconcile.synth.reference.text", "*"),
     ]
-
-
-def _python(code: str) -> subprocess.CompletedProcess[str]:
-    """code run by a fresh interpreter in the checkout (so it imports this reconcile)."""
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
-
-
-def test_importing_the_package_imports_none_of_its_modules() -> None:
-    done = _python("import sys, reconcile\n"
-                   "loaded = sorted(m for m in sys.modules if m.startswith('reconcile.'))\n"
-                   "sys.exit(f'import reconcile loaded {loaded}' if loaded else 0)\n")
-    assert done.returncode == 0, done.stderr
-
-
-def test_every_public_name_of_the_package_resolves() -> None:
-    for name in reconcile.__all__:
-        assert getattr(reconcile, name) is not None, name
-    assert set(reconcile.__all__) <= set(dir(reconcile))
-
-
-def test_the_oracle_labels_a_drop_without_duckdb_or_the_engine() -> None:
-    code = f"""
-import csv, sys
-from datetime import datetime
-from pathlib import Path
-sys.modules["duckdb"] = None  # importing it now raises ImportError
-
-import reconcile.synth.reference as oracle
-
-tables = {{path.stem: list(csv.DictReader(path.open(encoding="utf-8", newline="")))
-          for path in Path({str(SAMPLE)!r}).glob("*.csv") if path.stem != "expected_findings"}}
-findings = oracle.reference(tables, datetime.fromisoformat("2026-11-23T01:30:00+08:00"))
-assert len(findings) == len(tables["send_batch"]) > 0, len(findings)
-others = sorted(m for m in sys.modules if m.startswith("reconcile")
-                and m not in ("reconcile", "reconcile.synth")
-                and not m.startswith("reconcile.synth.reference"))
-sys.exit(f"the oracle loaded {{others}}" if others else 0)
-"""
-    done = _python(code)
-    assert done.returncode == 0, done.stderr

@@ -24,7 +24,8 @@ is computed by `reconcile.synth.reference` (the pure-Python oracle of CONTRACT Â
 chunk's rows, exactly as written to disk. The same seed and options give byte-identical
 files, whatever the chunk size.
 
-    drop           generate(): options, chunks, staging folder, drop.json (GenerateResult)
+    drop           generate(): options, chunks, staging folder, drop.json (GenerateResult);
+                   the options' choices and defaults are in reconcile.synth.options
     layout         the drop's files, tables and label columns
     rates          the failure modes and their rates, RATE_HELP, --rate parsing
     scenarios      which builder makes each scenario; the drop's cases one after another
@@ -42,14 +43,7 @@ files, whatever the chunk size.
                    that calls the oracle, through its public labelling API only)
 """
 
-from reconcile.synth.generator.drop import (
-    DEFAULT_AS_OF,
-    DEFAULT_CHUNK_LOANS,
-    FILE_FORMATS,
-    TIMESTAMP_STYLES,
-    GenerateResult,
-    generate,
-)
+from reconcile.synth.generator.drop import GenerateResult, generate
 from reconcile.synth.generator.labels import label_chunk, labels_config
 from reconcile.synth.generator.layout import (
     CONFIG_FILE,
@@ -60,6 +54,12 @@ from reconcile.synth.generator.layout import (
     TIMEZONE,
 )
 from reconcile.synth.generator.rates import RATE_HELP, RATE_NAMES, Rates, check_rates, parse_rates
+from reconcile.synth.options import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_LOANS,
+    FILE_FORMATS,
+    TIMESTAMP_STYLES,
+)
 
 __all__ = [
     "CONFIG_FILE",

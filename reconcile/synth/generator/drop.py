@@ -39,12 +39,13 @@ from reconcile.synth.generator.lender import fixed_tables
 from reconcile.synth.generator.rates import Rates, check_rates
 from reconcile.synth.generator.scenarios import CaseStream
 from reconcile.synth.generator.tables import CsvTables, ParquetTables, parquet_types
+from reconcile.synth.options import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_LOANS,
+    FILE_FORMATS,
+    TIMESTAMP_STYLES,
+)
 from reconcile.version import __version__
-
-DEFAULT_AS_OF = "2026-11-23T01:30:00+08:00"
-TIMESTAMP_STYLES = ("offset", "utc", "naive", "mixed")
-FILE_FORMATS = ("csv", "parquet")
-DEFAULT_CHUNK_LOANS = 10_000
 
 # --as-of: ISO 8601 to the minute or finer, with an offset or Z, or naive (local time in
 # TIMEZONE); surrounding white space (docs/inputs.md's) is ignored.
