@@ -6,8 +6,8 @@
 - the oracle (reconcile.synth.reference) imports and labels a drop without DuckDB and
   without any other part of reconcile, as its docstring promises;
 - the generator asks the oracle (reconcile.synth.reference) only to label: it imports the
-  oracle's public labelling API, in one module, so a change inside the oracle never
-  changes the files a seed generates.
+  oracle's public labelling API, in one module, so a change inside the oracle can change
+  its answers in labels.csv but never the tables a seed generates.
 """
 
 from __future__ import annotations

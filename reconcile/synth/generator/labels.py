@@ -4,8 +4,8 @@ processes while the next chunk is generated; and reconcile.toml, the settings th
 
 This is the one module of the generator that talks to the oracle, and only through its
 public labelling API: `reference()`, the `Settings` it takes and the `FLAGS` its findings
-carry. Everything else the generator needs it has of its own, so changing the oracle's
-insides never changes the files a seed generates.
+carry. Everything else the generator needs it has of its own, so a change inside the oracle
+can change its answers in labels.csv but never the tables a seed generates.
 """
 
 from __future__ import annotations
