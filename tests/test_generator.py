@@ -31,6 +31,7 @@ from reconcile.synth.generator import (
     generate,
     parse_rates,
 )
+from reconcile.synth.generator.drop import parse_as_of
 from reconcile.synth.reference import FLAGS
 
 SEED = 20261123
@@ -341,6 +342,22 @@ def test_rates_from_name_value_items() -> None:
 def test_bad_rates_are_refused(items: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_rates(items)
+
+
+@pytest.mark.parametrize("text, instant", [
+    ("2026-11-23T01:30:00+08:00", "2026-11-23T01:30:00+08:00"),
+    ("2026-11-23 01:30", "2026-11-23T01:30:00+08:00"),  # naive: Asia/Shanghai
+    ("\u30002026-11-23T01:30:00.5Z ", "2026-11-23T01:30:00.500000+00:00"),
+    ("2026-11-23T01:30-0330", "2026-11-23T01:30:00-03:30"),
+    ("2026-02-30T01:30", None),  # no such day
+    ("2026-11-23T01:30+24:00", None),
+    ("2026-11-23", None),  # a date, not an instant
+    ("1988-04-17T02:30", None),  # skipped when Shanghai's clocks went forward
+    ("1988-09-11T01:30", None),  # repeated when they went back
+])
+def test_as_of_is_read_as_an_instant(text: str, instant: str | None) -> None:
+    found = parse_as_of(text)
+    assert (None if found is None else found.isoformat()) == instant
 
 
 def test_options_are_checked(tmp_path: Path) -> None:

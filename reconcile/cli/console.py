@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,10 +18,12 @@ from reconcile.nightly.policy import nothing_to_send_warning
 from reconcile.result import RunResult, SkippedCheck
 from reconcile.safe_text import printable
 from reconcile.schema import OUTCOMES
-from reconcile.synth.generator import GenerateResult
-from reconcile.synth.verify import VerifyResult
 from reconcile.timestamps import local_isoformat
 from reconcile.version import __version__
+
+if TYPE_CHECKING:  # types only: a nightly run never imports the test-data code
+    from reconcile.synth.generator import GenerateResult
+    from reconcile.synth.verify import VerifyResult
 
 
 def run_summary(result: RunResult) -> str:

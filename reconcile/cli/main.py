@@ -1,4 +1,9 @@
-"""The `reconcile` command line: parse options, call the library, map errors to exit codes."""
+"""The `reconcile` command line: parse options, call the library, map errors to exit codes.
+
+The synthetic-data tools (the generator, the oracle, verify) are imported inside the
+commands that use them, and their options' constants come from reconcile.synth.options,
+which imports nothing: a nightly `reconcile run` never loads the test-data code.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +30,13 @@ from reconcile.nightly.policy import (
     ExitPolicy,
 )
 from reconcile.spark.options import SparkOptions
-from reconcile.synth.generator import (
+from reconcile.synth.options import (
     DEFAULT_AS_OF,
     DEFAULT_CHUNK_LOANS,
+    DEFAULT_SHOWN,
     FILE_FORMATS,
-    RATE_HELP,
     TIMESTAMP_STYLES,
-    Rates,
-    generate,
-    parse_rates,
 )
-from reconcile.synth.verify import DEFAULT_SHOWN, default_labels, verify
 from reconcile.version import __version__
 
 # The stricter policies a scheduler may ask for (reconcile.nightly.policy) exit EXIT_BLOCK_RATE (3),
@@ -205,6 +206,8 @@ def _table_mapping(tables: tuple[str, ...]) -> dict[str, str]:
 
 
 def _rates_epilog() -> str:
+    from reconcile.synth.generator import RATE_HELP, Rates
+
     defaults = Rates()
     width = max(len(name) for name in RATE_HELP)
     lines = ["\b", "Failure modes for --rate NAME=R (share of cases, default):"]
@@ -213,7 +216,17 @@ def _rates_epilog() -> str:
     return "\n".join(lines)
 
 
-@main.command("generate", epilog=_rates_epilog())
+class _GenerateCommand(click.Command):
+    """`reconcile generate`: its epilog, the failure modes with their default rates, is
+    written when the help is shown, which is when the generator is imported for it."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.epilog is None:
+            self.epilog = _rates_epilog()
+        super().format_epilog(ctx, formatter)
+
+
+@main.command("generate", cls=_GenerateCommand)
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--messages", "-n", type=click.IntRange(min=1), required=True, metavar="N",
               help="Messages in send_batch.")
@@ -243,6 +256,8 @@ def generate_command(out_dir: Path, messages: int, seed: int, file_format: str,
 
     Exit status: 0 written, 2 unusable options, 1 any other failure.
     """
+    from reconcile.synth.generator import generate, parse_rates
+
     with error_handler(debug):
         rates = parse_rates(rate_items)
         with console.generation_progress(messages) as progress:
@@ -267,6 +282,8 @@ def verify_command(run_out_dir: Path, labels_csv: Path | None, show: int, debug:
     Exit status: 0 every message agrees, 3 some disagree, 2 unusable input, 1 any
     other failure.
     """
+    from reconcile.synth.verify import default_labels, verify
+
     with error_handler(debug):
         labels_path = labels_csv or default_labels(run_out_dir)
         result = verify(labels_path, Path(run_out_dir) / "findings.csv", show=show)

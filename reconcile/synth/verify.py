@@ -22,10 +22,10 @@ from reconcile.checks import FEED_FLAGS, FLAGS
 from reconcile.errors import InputError
 from reconcile.faults import from_duckdb
 from reconcile.sqlfiles import quote_identifier, quote_literal
+from reconcile.synth.options import DEFAULT_SHOWN
 
 COMPARED = ("message_id", "verdict", "flags", "overdue_amount", "days_past_due")
 REQUIRED_COLUMNS = ("source_row", *COMPARED)
-DEFAULT_SHOWN = 20
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ is computed by `reconcile.synth.reference` (the pure-Python oracle of CONTRACT Â
 chunk's rows, exactly as written to disk. The same seed and options give byte-identical
 files, whatever the chunk size.
 
-    drop           generate(): options, chunks, staging folder, drop.json (GenerateResult)
+    drop           generate(): options, chunks, staging folder, drop.json (GenerateResult);
+                   the options' choices and defaults are in reconcile.synth.options
     layout         the drop's files, tables and label columns
     rates          the failure modes and their rates, RATE_HELP, --rate parsing
     scenarios      which builder makes each scenario; the drop's cases one after another
@@ -35,19 +36,14 @@ files, whatever the chunk size.
     loans          a loan's schedule, payment history and what its ledger itemises
     ledger         the ledger model and what a rule reading it computes (with components)
     values         the random streams; ids, people, timestamps and amounts as text
+    check_digits   the check characters of the ID and card numbers the privacy cases write
     lender, wording   the lender's templates, rules and stages; the words of its messages
     tables         CSV and Parquet writing, chunk by chunk
-    labels         the oracle's labels, in worker processes; reconcile.toml
+    labels         the oracle's labels, in worker processes; reconcile.toml (the one module
+                   that calls the oracle, through its public labelling API only)
 """
 
-from reconcile.synth.generator.drop import (
-    DEFAULT_AS_OF,
-    DEFAULT_CHUNK_LOANS,
-    FILE_FORMATS,
-    TIMESTAMP_STYLES,
-    GenerateResult,
-    generate,
-)
+from reconcile.synth.generator.drop import GenerateResult, generate
 from reconcile.synth.generator.labels import label_chunk, labels_config
 from reconcile.synth.generator.layout import (
     CONFIG_FILE,
@@ -58,6 +54,12 @@ from reconcile.synth.generator.layout import (
     TIMEZONE,
 )
 from reconcile.synth.generator.rates import RATE_HELP, RATE_NAMES, Rates, check_rates, parse_rates
+from reconcile.synth.options import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_LOANS,
+    FILE_FORMATS,
+    TIMESTAMP_STYLES,
+)
 
 __all__ = [
     "CONFIG_FILE",

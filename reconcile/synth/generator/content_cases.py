@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from reconcile.synth.generator.builder import CaseBuilder
+from reconcile.synth.generator.check_digits import luhn_valid, resident_id_check
 from reconcile.synth.generator.clean_cases import clean_collection
 from reconcile.synth.generator.ledger import CENT, ZERO, overdue_parts, overdue_view
 from reconcile.synth.generator.loans import Itemising
@@ -26,7 +27,6 @@ from reconcile.synth.generator.wording import (
     STREETS,
     THREATS,
 )
-from reconcile.synth.reference import ID_WEIGHTS, luhn_valid
 
 
 def wrong_text(case: CaseBuilder) -> None:
@@ -189,8 +189,7 @@ def resident_id(rng: random.Random, valid: bool) -> str:
         birth = date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000))
         body = (rng.choice(("110105", "310104", "440305", "330106", "510107"))
                 + f"{birth:%Y%m%d}{rng.randint(1, 999):03d}")
-        check = "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS,
-                                                             strict=True)) % 11]
+        check = resident_id_check(body)
         if valid:
             return body + check
         wrong = rng.choice([c for c in "0123456789X" if c != check])

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconcile.errors import ConfigError
 from reconcile.schema import TABLES
-from reconcile.synth.generator.labels import Labeller, labels_config
+from reconcile.synth.generator.labels import LABELLED_FLAGS, Labeller, labels_config
 from reconcile.synth.generator.layout import (
     CASE_TABLES,
     CONFIG_FILE,
@@ -37,13 +39,22 @@ from reconcile.synth.generator.lender import fixed_tables
 from reconcile.synth.generator.rates import Rates, check_rates
 from reconcile.synth.generator.scenarios import CaseStream
 from reconcile.synth.generator.tables import CsvTables, ParquetTables, parquet_types
-from reconcile.synth.reference import FLAGS, parse_timestamp
+from reconcile.synth.options import (
+    DEFAULT_AS_OF,
+    DEFAULT_CHUNK_LOANS,
+    FILE_FORMATS,
+    TIMESTAMP_STYLES,
+)
 from reconcile.version import __version__
 
-DEFAULT_AS_OF = "2026-11-23T01:30:00+08:00"
-TIMESTAMP_STYLES = ("offset", "utc", "naive", "mixed")
-FILE_FORMATS = ("csv", "parquet")
-DEFAULT_CHUNK_LOANS = 10_000
+# --as-of: ISO 8601 to the minute or finer, with an offset or Z, or naive (local time in
+# TIMEZONE); surrounding white space (docs/inputs.md's) is ignored.
+AS_OF_SHAPE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
+    r"(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
+    r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+AS_OF_WHITESPACE = " \t\n\v\f\r\u00a0\u3000\ufeff"
 
 
 @dataclass(frozen=True)
@@ -140,7 +151,7 @@ def generate(
         raise ConfigError(f"{timestamp_style!r} is not one of "
                           + ", ".join(TIMESTAMP_STYLES), parameter="timestamp_style")
     as_of_text = as_of or DEFAULT_AS_OF
-    instant = parse_timestamp(as_of_text, ZoneInfo(TIMEZONE))
+    instant = parse_as_of(as_of_text)
     if instant is None:
         raise ConfigError(f"{as_of_text!r} is not a timestamp "
                           "(ISO 8601, e.g. 2026-11-23T01:30:00+08:00)", parameter="as_of")
@@ -203,6 +214,32 @@ def leave_out_empty_optional_tables(folder: Path, rows: Counter[str]) -> None:
                 (folder / f"{table.name}{suffix}").unlink(missing_ok=True)
 
 
+def parse_as_of(text: str) -> datetime | None:
+    """The instant --as-of names; None when it is no timestamp, or a naive wall time that a
+    clock change in TIMEZONE skipped or repeated."""
+    match = AS_OF_SHAPE.fullmatch(text.strip(AS_OF_WHITESPACE))
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                         int(second or 0), int((fraction or "").ljust(6, "0")))
+    except ValueError:  # not a real calendar instant
+        return None
+    if offset is None:
+        zone = ZoneInfo(TIMEZONE)
+        earlier, later = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+        return earlier if earlier.utcoffset() == later.utcoffset() else None
+    if offset == "Z":
+        return naive.replace(tzinfo=UTC)
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        return None
+    sign = -1 if offset[0] == "-" else 1
+    return naive.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+
+
 def check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir}: exists and is not a folder")
@@ -260,4 +297,4 @@ def write_chunks(cases: CaseStream, writer: CsvTables, messages: int, chunk_loan
         return {}, {}
     write_labels(wait_all=True)
     return ({v: verdicts[v] for v in ("send", "hold", "block", "rejected")},
-            {flag: flags[flag] for flag in FLAGS})
+            {flag: flags[flag] for flag in LABELLED_FLAGS})

@@ -1,6 +1,12 @@
 """The labels of a drop: each chunk's rows, as written, given to the oracle
 (reconcile.synth.reference) for every message's expected verdict and flags, in worker
-processes while the next chunk is generated; and reconcile.toml, the settings they are for."""
+processes while the next chunk is generated; and reconcile.toml, the settings they are for.
+
+This is the one module of the generator that talks to the oracle, and only through its
+public labelling API: `reference()`, the `Settings` it takes and the `FLAGS` its findings
+carry. Everything else the generator needs it has of its own, so a change inside the oracle
+can change its answers in labels.csv but never the tables a seed generates.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,10 @@ from multiprocessing import get_context
 
 from reconcile.checks import FEED_FLAGS
 from reconcile.synth.generator.layout import Tables
-from reconcile.synth.reference import Settings, reference
+from reconcile.synth.reference import FLAGS, Settings, reference
+
+# The flags a label can carry, in the contract's order (drop.json counts each of them).
+LABELLED_FLAGS: tuple[str, ...] = FLAGS
 
 # A label row without its source_row: message_id, verdict, flags, overdue_amount, dpd.
 LabelRow = tuple[str | None, str, str, str | None, int | None]
