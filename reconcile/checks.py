@@ -79,7 +79,7 @@ def load_checks() -> dict[str, Check]:
     verdict or input, a flag or an order claimed twice, so a check can neither vanish nor
     run twice.
     """
-    checks = [_check(file) for file in sql_files(CHECKS_FOLDER)]
+    checks = [check_from(file) for file in sql_files(CHECKS_FOLDER)]
     for attribute in ("flag", "order"):
         seen: dict[object, str] = {}
         for check in checks:
@@ -91,7 +91,8 @@ def load_checks() -> dict[str, Check]:
     return {check.flag: check for check in sorted(checks, key=lambda c: c.order)}
 
 
-def _check(file: SqlFile) -> Check:
+def check_from(file: SqlFile) -> Check:
+    """One check file's Check, or a ValueError naming what its header gets wrong."""
     where = f"sql/{CHECKS_FOLDER}/{file.name}"
     header = file.header
     missing = [key for key in _REQUIRED_KEYS if key not in header]
