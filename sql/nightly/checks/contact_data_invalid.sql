@@ -19,6 +19,7 @@ SELECT
     c.source_row,
     unusable_rows_reason(i.file_name, i.source_row, i.row_key, i.problem, i.table_name) AS detail
 FROM contact_context AS c
+-- input_issues.borrower_id is given only for the tables about a borrower (schema.py's
+-- Table.borrower_column: send_history, borrowers, contact_flags).
 JOIN input_issues AS i ON i.borrower_id = c.borrower_id
-WHERE i.table_name IN ('send_history', 'borrowers', 'contact_flags')
 GROUP BY c.source_row

@@ -30,4 +30,4 @@ SELECT
                     CAST(min_overdue_amount AS VARCHAR))
     END AS detail
 FROM message_context
-WHERE truth_known AND template_usable AND is_collection_wording AND NOT is_overdue
+WHERE collection_while_not_overdue

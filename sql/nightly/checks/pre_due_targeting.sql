@@ -20,5 +20,5 @@ SELECT
              THEN format('message claims {} days past due', claimed_days_past_due) END
     ) AS detail
 FROM message_context
-WHERE truth_known AND template_usable AND is_collection_wording AND NOT is_overdue
+WHERE collection_while_not_overdue
   AND (rule_category = 'risk_control' OR claimed_days_past_due <= 0)

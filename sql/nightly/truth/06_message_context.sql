@@ -32,6 +32,9 @@ SELECT
     t.overdue_amount,
     t.days_past_due,
     coalesce(t.is_overdue, false) AS is_overdue,
+    -- NOT_OVERDUE's predicate, which PRE_DUE_TARGETING narrows: written once, here.
+    m.truth_known AND m.template_usable AND is_collection_wording
+        AND NOT coalesce(t.is_overdue, false) AS collection_while_not_overdue,
     coalesce(t.pending_would_clear, false) AS pending_would_clear,
     t.paid,
     t.pending,
