@@ -5,8 +5,8 @@
 Runs the engine in this process on DATA_DIR (output to a temporary folder) with DuckDB's
 JSON profiling on, then prints the costliest statements by wall time, each with what it
 creates or writes and its costliest operators (CPU seconds summed over threads, rows out).
-Nothing in the engine changes: the DuckDB connection it opens is wrapped to profile each
-statement. A development tool, for docs/performance.md ("where the time goes"); not for
+The engine is handed (`reconcile.run(connection=...)`) a DuckDB connection that profiles
+each statement. A development tool, for docs/performance.md ("where the time goes"); not for
 the nightly job.
 """
 
@@ -96,24 +96,18 @@ def main() -> None:
     parser.add_argument("--in-order", action="store_true",
                         help="list the statements in the order they ran, not by cost")
     args = parser.parse_args()
-    connections: list[ProfiledConnection] = []
-    real_connect = duckdb.connect
-
-    def connect(*positional: Any, **named: Any) -> ProfiledConnection:
-        connections.append(ProfiledConnection(real_connect(*positional, **named), scratch))
-        return connections[-1]
-
     with tempfile.TemporaryDirectory(prefix="reconcile-profile-") as folder:
         scratch = Path(folder)
-        # Every duckdb.connect() of this process, the engine's included, is wrapped.
-        duckdb.connect = connect  # type: ignore[assignment]
+        # The engine runs in the connection it is handed: this one profiles each statement.
+        connection = ProfiledConnection(duckdb.connect(), scratch)
         try:
             started = time.perf_counter()
-            result = engine.run(args.data_dir, scratch / "out", as_of=args.as_of)
+            result = engine.run(args.data_dir, scratch / "out", as_of=args.as_of,
+                                connection=connection)  # type: ignore[arg-type]
             wall = time.perf_counter() - started
         finally:
-            duckdb.connect = real_connect
-    statements = [s for c in connections for s in c.statements]
+            connection.close()
+    statements = connection.statements
     print(f"{result.messages:,} messages in {wall:.1f} s; stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
           + f"; {len(statements)} statements")

@@ -116,6 +116,7 @@ def run(
     on_stage: StageListener | None = None,
     on_start: Callable[[str], None] | None = None,
     spark: SparkOptions | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> RunResult:
     """Reconcile the drop in data_dir as of `as_of` (ISO 8601 text or a datetime; naive =
     local in the settings' timezone; default now) into out_dir.
@@ -127,6 +128,8 @@ def run(
     With `spark` the night is reconciled on Apache Spark (docs/spark.md), with the same
     answers and outputs. The settings' `sources` may name a database that some tables, or
     without data_dir every table, are read from in one snapshot (docs/databases.md).
+    `connection` is an in-memory DuckDB connection to run in instead of a new one (a test's
+    or a profiler's); the run sets its session (time zone, resources) and leaves it open.
     """
     as_of_text = as_of.isoformat() if isinstance(as_of, dt.datetime) else as_of
     settings = settings or Settings()
@@ -154,14 +157,15 @@ def run(
     # (the spill folder included, unless temp_directory names one) go when it ends.
     with claim_out_dir(request.out_dir, run_id, request.wait_lock) as output, lock:
         spill_dir = Path(request.settings.temp_directory or output.spill_folder())
-        con = _connect(request.settings, spill_dir)
+        con = _connect(request.settings, spill_dir, connection)
         try:
             return _run(con, request, paths, run_id, watch, output)
         except duckdb.Error as error:  # an unreadable input (exit 2) or a machine fault (1)
             raise from_duckdb(error, run_step(watch.laps), con=con,
                               inputs=[p for p in paths.values() if p]) from error
         finally:
-            con.close()
+            if connection is None:
+                con.close()
 
 
 def _with_catalog_sources(spark: SparkOptions | None, settings: Settings) -> SparkOptions | None:
@@ -272,19 +276,21 @@ def _apply_retention(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunR
         history.prune(db_path, str(night - dt.timedelta(days=keep_days)))
 
 
-def _connect(settings: Settings, spill_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session in the run's time zone and resource limits, with parsers.
+def _connect(settings: Settings, spill_dir: Path,
+             given: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session (the one given, else a new one) in the run's time zone
+    and resource limits, with parsers.
 
     Past memory_limit DuckDB spills to spill_dir instead of failing, so a drop larger than
     memory still reconciles.
     """
-    con = duckdb.connect()
+    con = given if given is not None else duckdb.connect()
     try:
-        # DuckDB's own progress bar writes to stdout: never under cron, never into our output.
         prepare_session(con, settings.timezone)
         _set_resources(con, settings, spill_dir)
     except BaseException:
-        con.close()
+        if given is None:
+            con.close()
         raise
     return con
 
