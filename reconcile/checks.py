@@ -18,7 +18,7 @@ on over indented `--   ` lines; the header ends at the first other line):
     en name, en explained, zh name, zh explained
                   its name and a one-line explanation in the morning report, in English
                   and in Simplified Chinese (reconcile.report.vocabulary)
-    reads         the relations and macros it reads (reconcile.sqlfiles.declared_reads)
+    reads         the relations, macros (`name()`) and variables (`$name`) it reads
 
 The flag lists, the default verdict policy, which checks an absent input or a setting
 turns off, the history views' flag columns and the docs' flag tables all derive from here.
@@ -41,8 +41,8 @@ DATABASE_SNAPSHOT = "database snapshot"
 MESSAGE_TEXT = "send_batch.message_text"
 
 _REQUIRED_KEYS = ("flag", "order", "kind", "verdict", "source", "summary", "definition",
-                  "en name", "en explained", "zh name", "zh explained")
-_OPTIONAL_KEYS = ("needs", "off unless", "reads")
+                  "en name", "en explained", "zh name", "zh explained", "reads")
+_OPTIONAL_KEYS = ("needs", "off unless")
 _FLAG_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -63,6 +63,7 @@ class Check:
     en_explained: str
     zh_name: str
     zh_explained: str
+    reads: tuple[str, ...]
     file_name: str
     sql: str
 
@@ -108,6 +109,7 @@ def check_from(file: SqlFile) -> Check:
         summary=header["summary"], definition=header["definition"],
         en_name=header["en name"], en_explained=header["en explained"],
         zh_name=header["zh name"], zh_explained=header["zh explained"],
+        reads=_names(header["reads"]),
         file_name=file.name, sql=file.text.strip().rstrip(";"),
     )
     _validate(check, where)

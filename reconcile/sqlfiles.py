@@ -8,12 +8,14 @@ The `sql/` folder is packaged into the wheel as `reconcile/sql`; from a source c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
 # A header line `-- key: value`, and a line that goes on with the value before it.
+_READS = re.compile(r"^-- reads:(.*(?:\n--   \S.*)*)", re.MULTILINE)
 _HEADER_KEY = re.compile(r"^--\s*([a-z][a-z ]*[a-z]):\s*(.*?)\s*$")
 _HEADER_MORE = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 
@@ -43,6 +45,34 @@ class SqlFile:
                 raise ValueError(f"{self.name}: header key {key!r} given twice")
             header[key] = named.group(2)
         return header
+
+    @property
+    def reads(self) -> tuple[str, ...] | None:
+        """What its `-- reads:` line declares it reads, in its opening comments: relations,
+        macros (`name()`) and variables (`$name`); `nothing` is none. None without one.
+
+        tests/test_sql_reads.py runs each file on a connection holding only these."""
+        opening = "".join(line + "\n" for line in
+                          _leading_comments(self.text.splitlines()))
+        declared = _READS.search(opening)
+        if declared is None:
+            return None
+        names = [name.strip() for name in declared.group(1).replace("--", " ").split(",")]
+        return () if names == ["nothing"] else tuple(names)
+
+
+def relations(reads: Iterable[str]) -> set[str]:
+    """The tables and views among what a `-- reads:` line declares (not macros, variables)."""
+    return {name for name in reads if not name.endswith("()") and not name.startswith("$")}
+
+
+def _leading_comments(lines: list[str]) -> list[str]:
+    opening = []
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        opening.append(line)
+    return opening
 
 
 def quote_identifier(name: str) -> str:

@@ -7,9 +7,11 @@ engine (reconcile.spark): the same statements either way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 import duckdb
 
@@ -22,7 +24,14 @@ from reconcile.nightly.inputs import InputFile, drop_relation
 from reconcile.nightly.staging import create_macros
 from reconcile.result import SkippedCheck, UnplacedMoney
 from reconcile.schema import COMPONENT_COLUMNS, VERDICTS
-from reconcile.sqlfiles import quote_literal, read_sql, truth_steps
+from reconcile.sqlfiles import (
+    SqlFile,
+    quote_literal,
+    read_sql,
+    relations,
+    sql_files,
+    truth_steps,
+)
 
 
 def prepare_session(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
@@ -41,12 +50,29 @@ def _set_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
         raise ConfigError(f"timezone {timezone!r} is not a known IANA time zone") from error
 
 
-# Read by the truth steps (sql/truth) and nothing after them: dropped before the checks so
-# that the checks, findings and writes have the memory (a staged CSV installments table
-# alone holds ~8 rows per message). A check that read one would fail on every run.
-TRUTH_ONLY_TABLES = ("installments", "payments", "collection_pauses", "loans", "known_loans",
-                     "unusable_loans", "loan_ledger", "loan_day_truth", "component_truth",
-                     "message_inputs")
+# Read after the checks by Python rather than by a shipped SQL file: the writer (findings,
+# input_issues, the batch's rows), the run's counts and the history's record.
+READ_BY_THE_WRITES = ("findings", "input_issues", "send_batch")
+
+
+@cache
+def truth_only_relations() -> tuple[str, ...]:
+    """What the truth steps read or make that nothing after them reads, by every file's
+    `-- reads:` line: dropped before the checks so that the checks, findings and writes have
+    the memory (a staged CSV installments table alone holds ~8 rows per message)."""
+    truth = sql_files("nightly/truth")
+    used = relations(name for file in truth for name in file.reads or ())
+    made = {name for file in truth for name in _CREATES.findall(file.text)}
+    still_read = relations([*(name for check in load_checks().values() for name in check.reads),
+                            *(name for path in READ_AFTER
+                              for name in SqlFile(path, read_sql(path)).reads or ())])
+    return tuple(sorted((used | made) - still_read - set(READ_BY_THE_WRITES)))
+
+
+# The shipped SQL run after the checks, on the same connection.
+READ_AFTER = ("nightly/narrow_context.sql", "nightly/findings.sql",
+              "history/record_findings.sql")
+_CREATES = re.compile(r"^CREATE OR REPLACE (?:TABLE|VIEW) (\w+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -127,8 +153,8 @@ def decide(con: duckdb.DuckDBPyConnection,
            skipped: Mapping[str, SkippedCheck]) -> dict[str, tuple[int, str]]:
     """Every check not skipped, then findings (one row per send_batch row, its verdict);
     returns feeds.feed_flag_details of the hits."""
-    for table in TRUTH_ONLY_TABLES:
-        drop_relation(con, table)
+    for relation in truth_only_relations():
+        drop_relation(con, relation)
     run_checks(con, skipped)
     feed_flags = feeds.feed_flag_details(con)
     con.execute(read_sql("nightly/narrow_context.sql"))

@@ -1,3 +1,4 @@
+-- reads: nothing
 -- The history catalog's two base views (docs/history.md), over the Parquet files of the
 -- history's data folder; {runs_files} and {findings_files} are those files' patterns
 -- (HISTORY.d/runs/*/*.parquet). A run is recorded when its runs file exists: findings of a

@@ -1,3 +1,4 @@
+-- reads: findings, message_context, send_batch, history_personal(), $history_run_id
 -- The history rows of one run (its id in the variable history_run_id), by the column names
 -- of history.findings: each message's verdict with the evidence behind it, from the run's
 -- in-memory tables (findings, send_batch, message_context). history_personal() keeps a phone or name as

@@ -1,3 +1,4 @@
+-- reads: flag_hits, message_context, send_batch, verdict_policy
 -- findings: one row per send_batch input row, with its verdict (CONTRACT §4).
 -- A message takes the severest verdict its flags map to in verdict_policy; no flag is
 -- `send`; an unreadable row is `rejected` with its cause.

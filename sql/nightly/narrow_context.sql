@@ -1,3 +1,4 @@
+-- reads: message_context
 -- message_context, narrowed once the checks have run to what is read after them: the
 -- ledger figures findings.sql reports beside each verdict, and the template kind and rule
 -- category sql/history/record_findings.sql records. The checks' wide copy of every

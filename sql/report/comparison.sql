@@ -1,4 +1,5 @@
 -- report: comparison
+-- reads: findings
 -- answers: what changed since the previous night? For both runs: send_batch rows, false
 -- positives (verdict block or hold), each verdict and each flag. Rows missing from a run
 -- count 0 there.

@@ -1,4 +1,5 @@
 -- report: complaint_messages
+-- reads: complaints, dispatched, findings, runs, runs_by_night
 -- answers: which planned messages could each complaint be about, and did they go out? For
 -- every complaint (temporary table `complaints`), the messages of the run that counts for
 -- each night (runs_by_night.is_latest) to the same person, planned (scheduled_at, else the

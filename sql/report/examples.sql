@@ -1,4 +1,5 @@
 -- report: examples
+-- reads: findings
 -- answers: what does each flag look like on real messages? Up to $per_flag messages per
 -- flag (the first in send_batch order), each message listed once, under the first of its
 -- picked flags in $flag_order (reconcile's flag order), with every flag it carries and the

@@ -1,4 +1,5 @@
 -- report: flag_counts
+-- reads: findings
 -- answers: how many of the run's messages carry each flag? A message carrying several
 -- flags counts once under each.
 -- params: $run_id

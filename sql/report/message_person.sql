@@ -1,4 +1,5 @@
 -- report: message_person
+-- reads: findings, runs, runs_by_night
 -- answers: to whom was message $message_id planned? Its borrower_id, and its phone as the
 -- run that planned it keeps it (in clear or as its keyed hash: personal_data says which),
 -- from the latest run that holds the message; no row when no recorded run does. Tracing

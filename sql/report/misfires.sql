@@ -1,4 +1,5 @@
 -- report: misfires
+-- reads: findings
 -- answers: which rules, and which templates, misfire most? A false positive of a rule
 -- (template) is one of its messages whose verdict is block or hold; its rate is false
 -- positives / every send_batch row of the rule (template), rejected ones included (the

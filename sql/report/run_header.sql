@@ -1,4 +1,5 @@
 -- report: run_header
+-- reads: runs
 -- answers: when was a run judged (as-of, shown in the session's time zone), when did it
 -- finish (to the second), on which drop, with which reconcile, and how many send_batch
 -- rows did it have, what could its data not tell (warnings), and does the history keep

@@ -1,4 +1,5 @@
 -- report: runs
+-- reads: runs
 -- answers: which run is reported on, and which run stands for the night before it?
 -- RUN_ID defaults to the latest completed run by as_of, then finished_at. A run's night is
 -- the local date of its as_of in its own configured timezone, as in the runs_by_night

@@ -1,4 +1,5 @@
 -- report: staleness
+-- reads: findings
 -- answers: how old was the data each rule decided on? rule_age_hours is the as-of instant
 -- minus rule_evaluated_at, in hours; it is bucketed as [0, 6), [6, 12), [12, 24),
 -- [24, 48) and 48 hours or more (a negative age, a rule evaluated after the as-of, falls

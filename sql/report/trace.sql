@@ -1,4 +1,5 @@
 -- report: trace
+-- reads: findings, runs, runs_by_night
 -- answers: every planned message to one person across the recorded nights: when it was
 -- planned, by which rule and template, what the ledger said at the time beside what the
 -- message claimed, its verdict and the evidence of every flag (reason, one

@@ -1,4 +1,5 @@
 -- report: trends
+-- reads: findings, runs
 -- answers: how did the last $nights recorded nights up to the reported run's night go? Per
 -- night: the verdict mix, each rule's and each template's messages and false positives
 -- (verdict block or hold), and how old the rules' data was (median and 90th percentile of

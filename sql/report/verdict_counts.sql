@@ -1,4 +1,5 @@
 -- report: verdict_counts
+-- reads: findings
 -- answers: how many of the run's send_batch rows ended in each verdict
 -- (send / hold / block / rejected)? Counted from findings, one row per input row.
 -- params: $run_id

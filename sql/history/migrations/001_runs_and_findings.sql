@@ -1,3 +1,4 @@
+-- reads: nothing
 -- migration 1: the run history an analyst queries across nights.
 -- runs: one row per recorded run. fingerprint = sha256 of (input file hashes, as-of,
 -- settings): the same drop reconciled the same way twice has the same fingerprint, and is

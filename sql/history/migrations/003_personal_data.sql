@@ -1,3 +1,4 @@
+-- reads: runs
 -- migration 3: how a run's personal data is kept (docs/history.md). personal_data is
 -- 'pseudonymised' (findings.phone and findings.borrower_name hold HMAC-SHA256 of the value
 -- under the history's key, as lowercase hex) or 'clear'. pseudonym_key_id names the key

@@ -1,6 +1,7 @@
 -- view: runs_by_night
 -- answers: Which run stands for each night? One row per completed run, with the local
 --   night it reconciled and whether a later run of the same night replaced it.
+-- reads: runs
 --
 -- A night is the calendar date of the run's as-of instant in the run's own configured
 -- timezone (settings.timezone), so a run at 2026-11-23 01:30 +08:00 is night 2026-11-23

@@ -1,6 +1,7 @@
 -- view: false_positives_by_rule_night
 -- answers: How many messages did each rule get wrong each night, and why? Per night and
 --   rule: messages, verdicts, false-positive rate = (blocked + held) / messages, and per-flag counts.
+-- reads: findings, runs_by_night
 --
 -- One row per (night, rule_id) over the run that counts for each night (runs_by_night).
 -- A message carries every flag that holds, so the flag columns can add up to more than

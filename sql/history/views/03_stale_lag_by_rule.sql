@@ -1,6 +1,7 @@
 -- view: stale_lag_by_rule
 -- answers: Which rules decide on old data? Per rule over all nights: how old its data
 --   snapshot was when judged (median, p90, max hours) and the share of messages STALE_DATA.
+-- reads: findings, runs, runs_by_night
 --
 -- rule_age_hours is T − rule_evaluated_at. Rejected rows are left out (no age, no flag);
 -- only the run that counts for each night is read (runs_by_night). STALE_DATA holds when

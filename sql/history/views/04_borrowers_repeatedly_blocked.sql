@@ -1,6 +1,7 @@
 -- view: borrowers_repeatedly_blocked
 -- answers: Which borrowers would have received a wrong collection message on two or more
 --   nights? Borrowers with a blocked message on at least 2 distinct nights.
+-- reads: findings, runs_by_night
 --
 -- Only the run that counts for each night is read (runs_by_night). borrower_id is the one
 -- the message was addressed to (for BORROWER_MISMATCH, the person who does not owe it).

@@ -1,6 +1,7 @@
 -- view: day_over_day
 -- answers: What changed since the previous night? Per night: messages, counts by verdict
 --   and by flag, next to the previous night's and the difference.
+-- reads: findings, flag_definitions, runs_by_night
 --
 -- One row per (night, measure), in a fixed order: messages, the four verdicts, then the
 -- flags in their order (flag_definitions). The previous night is the latest earlier night

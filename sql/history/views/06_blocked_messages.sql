@@ -1,6 +1,7 @@
 -- view: blocked_messages
 -- answers: What exactly did we stop, and on what evidence? Every blocked message of each
 --   night, with who it was for, which rule and template, the claim against the ledger, and the reason.
+-- reads: findings, runs_by_night
 --
 -- For compliance review: one row per blocked message of the run that counts for each
 -- night (runs_by_night). reason holds the evidence of every flag, '; '-separated.

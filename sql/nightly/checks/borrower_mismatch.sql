@@ -9,6 +9,7 @@
 -- en explained: The loan belongs to another borrower.
 -- zh name: 借款人不符
 -- zh explained: 借据属于另一位借款人。
+-- reads: message_context
 --
 -- Needs a usable `loans` row (a loan row with a problem is LEDGER_INVALID instead).
 SELECT

@@ -11,6 +11,7 @@
 --   evidence.
 -- zh name: 时间异常
 -- zh explained: 规则声称在本次核对时点之后才运行，不能作为依据。
+-- reads: message_context, run_params
 --
 -- Precisely: rule_evaluated_at is later than T: the rule claims to have seen a ledger snapshot
 -- from after the run's as-of instant (a clock-skewed or mislabelled snapshot). Such a claim

@@ -13,6 +13,7 @@
 --   plan covers the sending day.
 -- zh name: 停催期内
 -- zh explained: 该借据在发送日处于停催、缓催、困难减免、还款假期或协商还款期内。
+-- reads: message_context
 --
 -- Precisely: template kind is `collection` or `escalation`, and a collection pause of the
 -- loan is in force on d(s): a usable collection_pauses row recorded at or before T with

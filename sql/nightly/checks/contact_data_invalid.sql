@@ -11,6 +11,7 @@
 --   so contact cannot be cleared.
 -- zh name: 联系数据有误
 -- zh explained: 借款人的发送记录、号码或联系限制有不可用的行，无法放行。
+-- reads: contact_context, input_issues, unusable_rows_reason()
 --
 -- Precisely: an unusable row of send_history, borrowers or contact_flags names the
 -- message's borrower: whether contact is allowed cannot be told, so it fails closed.

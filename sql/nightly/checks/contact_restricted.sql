@@ -12,6 +12,7 @@
 --   is bankrupt.
 -- zh name: 限制联系
 -- zh explained: 借款人已退订、有未结争议、要求停止联系、已故或破产。
+-- reads: contact_context, contact_flags, contact_params
 --
 -- Precisely: the borrower has a contact_flags row whose flag is restricting (default
 -- opted_out, dispute_open, cease_contact, deceased, bankruptcy) with since ≤ s and (until

@@ -13,6 +13,8 @@
 --   ledger beyond tolerance.
 -- zh name: 短信内容不实
 -- zh explained: 短信正文写的金额、分项或逾期天数与账务不符（超出容差）。
+-- reads: contact_context, run_params, stated_amount_value(), stated_amounts(),
+--   stated_components(), stated_days_overdue(), without_components()
 --
 -- Precisely: message_text states an amount (¥1,234.56 / 1234.56元 / RMB 1,234.56) that
 -- differs from overdue_amount by more than amount_tolerance, a labelled amount component

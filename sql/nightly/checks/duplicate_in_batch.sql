@@ -10,6 +10,7 @@
 -- en explained: An earlier message of this batch has the same borrower, loan and template.
 -- zh name: 批内重复
 -- zh explained: 本批次中已有同一借款人、借据和模板的较早短信。
+-- reads: contact_context
 --
 -- Precisely: another readable message of the batch has the same (borrower_id, loan_id,
 -- template_id) and comes earlier in (scheduled_at, message_id) order; the earliest copy is

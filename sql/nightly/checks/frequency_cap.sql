@@ -13,6 +13,7 @@
 --   collection texts that day or week than allowed.
 -- zh name: 超出频次
 -- zh explained: 算上已发和本批次的短信，借款人当天或 7 天内收到的催收短信超过上限。
+-- reads: contact_context, contact_params, run_params, send_history, templates
 --
 -- Precisely: counting send_history (status not failed / cancelled / rejected) plus the
 -- earlier messages of this batch, both without known `reminder` templates, the borrower

@@ -11,6 +11,7 @@
 --   message is held.
 -- zh name: 数据不完整
 -- zh explained: 某张参考表为空、缺失或比上一晚少了太多行：当晚所有短信暂缓。
+-- reads: feed_volume, message_context, run_params
 --
 -- Precisely: (docs/inputs.md) a reference table arrived empty, arrived absent after the last
 -- recorded night had rows in it, or has lost more than `max_feed_shrink` of the rows it had

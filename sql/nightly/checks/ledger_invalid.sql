@@ -11,6 +11,7 @@
 --   nothing can be judged.
 -- zh name: 账务数据有误
 -- zh explained: 该借据的借据、账单、还款或停催记录有不可用的行，无法判断。
+-- reads: message_context
 --
 -- Precisely: a row of `installments` or `payments` for the loan is unusable: a required
 -- field empty, an integer, amount, date or timestamp (optional ones included) that does not

@@ -12,6 +12,7 @@
 --   none.
 -- zh name: 缺少退订方式
 -- zh explained: 要求附退订方式（us_reg_f 配置），但短信正文没有。
+-- reads: contact_context, opt_out_pattern()
 SELECT
     c.source_row,
     'no opt-out instruction in the text (e.g. "Reply STOP to opt out")' AS detail

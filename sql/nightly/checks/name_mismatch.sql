@@ -10,6 +10,7 @@
 -- en explained: The name in the message is not a name registered for the borrower.
 -- zh name: 姓名不符
 -- zh explained: 短信中的姓名不是借款人登记的姓名。
+-- reads: borrowers, contact_context, is_blank(), normalize_name()
 --
 -- Precisely: borrower_name is given, the borrower has at least one borrowers row with a
 -- name, and it matches none of them (white space removed, lower-cased).

@@ -11,6 +11,7 @@
 --   not yet due, in grace or closed).
 -- zh name: 未逾期
 -- zh explained: 催收短信发给了当时并未逾期的借款人（已还清、未到期、在宽限期内或已结清）。
+-- reads: message_context
 --
 -- Not evaluated without a usable loan, ledger and template (docs/interpretations.md).
 -- min_overdue_amount is the loan's own when loans gives one (docs/inputs.md).

@@ -9,6 +9,7 @@
 -- en explained: Overdue, but payments still pending would clear it.
 -- zh name: 还款在途
 -- zh explained: 已逾期，但在途还款到账后即可结清。
+-- reads: message_context
 --
 -- Precisely: the loan is overdue at s, and adding the amounts of its `pending` payments
 -- with posted_at ≤ T to P would leave less than `min_overdue_amount` overdue.

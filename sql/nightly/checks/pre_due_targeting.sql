@@ -11,6 +11,7 @@
 --   collection wording aimed at someone not overdue.
 -- zh name: 未到期即催收
 -- zh explained: 未逾期，且来自风控规则或短信自称逾期 0 天以内：把催收措辞用在了未逾期的人身上。
+-- reads: message_context
 SELECT
     source_row,
     concat_ws(', ',

@@ -12,6 +12,8 @@
 --   address.
 -- zh name: 泄露隐私
 -- zh explained: 短信正文含身份证号、完整银行卡号或住址。
+-- reads: contact_context, addresses_in(), card_numbers_in(), may_hold_private_data(),
+--   resident_ids_in()
 --
 -- Precisely: message_text contains a resident ID number (18 characters, valid check
 -- character), a bank card number of 13-19 digits that passes the Luhn check (a masked

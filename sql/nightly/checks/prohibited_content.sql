@@ -12,6 +12,7 @@
 -- en explained: The text holds a threat, an insult or impersonates police or courts.
 -- zh name: 违规措辞
 -- zh explained: 短信正文含威胁、侮辱或冒充公检法的措辞。
+-- reads: contact_context, prohibited_exceptions_pattern(), prohibited_terms_pattern()
 --
 -- Precisely: message_text, with every prohibited_term_exceptions phrase removed, contains a
 -- prohibited_terms term (threats, insults, impersonating courts or police), simplified or

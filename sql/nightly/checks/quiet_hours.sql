@@ -11,6 +11,7 @@
 --   hours.
 -- zh name: 禁发时段
 -- zh explained: 计划发送时间（借款人当地时间）不在允许的时段内。
+-- reads: borrowers, contact_context, contact_params, run_params
 --
 -- Precisely: scheduled_at, in the borrower's time zone (borrowers.timezone, else the
 -- configured one), is before allowed_hours_start or at/after allowed_hours_end (cn

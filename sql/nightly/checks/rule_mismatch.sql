@@ -11,6 +11,7 @@
 --   or the template's days range excludes the real days.
 -- zh name: 规则与账务不符
 -- zh explained: 规则给出的逾期金额或天数与账务不符（超出容差），或模板的天数范围不含真实天数。
+-- reads: message_context, run_params
 --
 -- Precisely: claimed_overdue_amount is given and differs from overdue_amount by more than
 -- `amount_tolerance` (default 0.01); or claimed_days_past_due is given and differs from

@@ -12,6 +12,7 @@
 --   rule's data is too old.
 -- zh name: 数据已过时
 -- zh explained: 规则运行后账务又有变化（还款、账单或停催），或规则所用数据过旧。
+-- reads: message_context, run_params
 --
 -- Precisely: the loan has a payment (any status) with rule_evaluated_at < posted_at ≤ T, or
 -- an installment with rule_evaluated_at < updated_at ≤ T, or T − rule_evaluated_at >

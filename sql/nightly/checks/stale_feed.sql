@@ -14,6 +14,7 @@
 --   so every message is held.
 -- zh name: 还款数据滞后
 -- zh explained: 最新一笔入账还款太旧：还款数据源尚未追上，当晚所有短信暂缓。
+-- reads: message_context, payment_feed, run_params
 --
 -- Precisely: the ledger feed itself has not caught up, so every readable message is held (a
 -- blocked one stays blocked): either `max_feed_lag_hours` is set and the newest usable

@@ -12,6 +12,8 @@
 -- en explained: The phone is none of the borrower's registered numbers.
 -- zh name: 收件人非本人
 -- zh explained: 短信号码不是借款人登记的任何一个号码。
+-- reads: borrowers, contact_context, contact_params, is_blank(), masked_phone(),
+--   normalize_phone()
 --
 -- Precisely: the borrower has at least one borrowers row with a phone, and the message's
 -- phone matches none of them (digits only; an international + or 00 prefix and the

@@ -9,6 +9,7 @@
 -- en explained: The template is not in the templates table, or its row is unusable.
 -- zh name: 模板未知
 -- zh explained: 短信模板不在模板表中，或该行不可用。
+-- reads: message_context
 --
 -- An unusable templates row (bad kind, bad bound, repeated template_id) counts as unknown:
 -- the message cannot be verified either way (docs/interpretations.md).

@@ -11,6 +11,8 @@
 -- en explained: A payment names no known loan, and this message could be that loan's.
 -- zh name: 还款无法归属
 -- zh explained: 有一笔还款找不到对应借据，而这条短信可能正是那笔借据的。
+-- reads: message_context, run_params, unplaced_payments, is_blank(), loan_match_key(),
+--   quote_value()
 --
 -- Precisely: (docs/inputs.md) a settled or pending payment known at T cannot be placed: its
 -- loan_id is empty or not in `loans` (unplaced_payments). It is money some borrower paid,

@@ -1,3 +1,4 @@
+-- reads: nothing
 -- Readers of phones, names and message text for the contact and content checks
 -- (docs/contact_checks.md says what each one accepts). Pure functions of their arguments;
 -- the term lists come from the settings as macros made at run time by the engine

@@ -1,3 +1,4 @@
+-- reads: nothing
 -- The first query of reconcile's REPEATABLE READ READ ONLY transaction on PostgreSQL, which
 -- takes the snapshot every table of the night is then read in: the instant of that
 -- snapshot by the server's clock (statement_timestamp(): this statement's start), whether

@@ -1,3 +1,4 @@
+-- reads: nothing
 -- Text parsers for staged input. Each returns NULL when the text does not have the exact
 -- shape the contract asks for, because DuckDB's own casts are lenient
 -- (TRY_CAST('3.5' AS INTEGER) is 4, '2026/11/01' casts to a DATE, '24:00' is midnight).

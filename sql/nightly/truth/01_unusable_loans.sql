@@ -1,3 +1,4 @@
+-- reads: input_issues, is_blank(), unusable_rows_reason()
 -- unusable_loans: loans whose ledger cannot be trusted (CONTRACT §3, LEDGER_INVALID).
 -- "A row of installments or payments for the loan is unusable: a required field empty, an
 -- integer, amount, date or timestamp (optional ones included) that does not parse, a

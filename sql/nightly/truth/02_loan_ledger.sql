@@ -1,3 +1,4 @@
+-- reads: collection_pauses, installments, payments, run_params
 -- loan_ledger: one row per loan_id with usable ledger rows, computed once per loan.
 -- P (CONTRACT §2) = sum of `amount` of the loan's payments with status `settled` and
 -- posted_at ≤ T; pending payments known at T feed PAYMENT_PENDING; the last change of a

@@ -1,3 +1,5 @@
+-- reads: input_issues, known_loans, loans, rules, run_params, send_batch, templates,
+--   unusable_loans, is_blank(), labelled_amount_pattern(), row_reference()
 -- message_inputs: every readable message (rejected rows excluded) with what the ledger,
 -- templates and rules say about it: only what the truth steps read, keyed by source_row.
 -- The message's own columns (its ids, times, claims, recipient and text) stay in

@@ -1,3 +1,4 @@
+-- reads: installments, loan_ledger, message_inputs, $loan_bucket, $loan_buckets
 -- loan_day_truth: the ledger truth of CONTRACT §2, once per (loan, send date).
 --   Installments are ordered by (due_date, installment_no); C_k is the cumulative
 --   amount_due through installment k. Installment k is past due at s when

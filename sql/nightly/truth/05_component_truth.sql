@@ -1,3 +1,4 @@
+-- reads: installments, message_inputs, payments, run_params
 -- component_truth: what each amount component of a loan is overdue by at s, once per
 -- (loan, send date), only for the loans of messages whose text states one
 -- (message_inputs.states_components); docs/inputs.md, "Amount components".

@@ -1,3 +1,5 @@
+-- reads: collection_pauses, component_truth, loan_day_truth, loan_ledger, message_inputs,
+--   run_params, send_batch
 -- message_context: one row per readable message with every fact a check needs, so each
 -- check in sql/nightly/checks/ is a plain predicate over this table.
 -- active_pause lists the collection pauses in force on the send date (docs/inputs.md): a

@@ -1,3 +1,4 @@
+-- reads: message_context, readable_text()
 -- contact_context: one row per readable message with what the contact-policy and content
 -- checks read (docs/contact_checks.md): who it goes to, when, what it says, its template
 -- kind, and the ledger truth it must agree with. A view: message_context already holds

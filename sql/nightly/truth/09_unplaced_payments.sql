@@ -1,3 +1,4 @@
+-- reads: known_loans, payments, run_params, is_blank(), loan_match_key()
 -- unplaced_payments: money a borrower paid that no loan's truth counts (docs/inputs.md,
 -- UNPLACED_PAYMENT): payments known at T whose loan_id is empty or names no loan of
 -- `loans`, unless their status says no money moved (reversed, failed). A status or
