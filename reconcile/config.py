@@ -71,6 +71,8 @@ UNPLACED_PAYMENT_POLICIES = ("hold_matching", "fail", "hold_all")
 PSEUDONYMISED = "pseudonymised"
 HISTORY_PERSONAL_DATA = (PSEUDONYMISED, "clear")
 REPORT_LANGUAGES = ("zh-CN", "en")
+# The zone of naive timestamps, of "which night", and of a history that names none.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PROFILE = "cn"
 _DEFAULTS = PROFILES[DEFAULT_PROFILE]
 # The morning report's language a profile brings (its readers'); report_language overrides.
@@ -81,7 +83,7 @@ PROFILE_REPORT_LANGUAGES: dict[str, str] = {"cn": "zh-CN", "us_reg_f": "en"}
 class Settings:
     """Every tunable of a run. Amounts are Decimal so tolerances are exact to the cent."""
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     grace_days: int = 0
     min_overdue_amount: Decimal = Decimal("0.01")
     amount_tolerance: Decimal = Decimal("0.01")

@@ -81,7 +81,7 @@ D21, D22, D24 = dt.date(2026, 11, 21), dt.date(2026, 11, 22), dt.date(2026, 11, 
 
 def write_history(path: Path, runs: dict[str, tuple[str, list[Message]]]) -> Path:
     """A history as `reconcile run --db` leaves it: written in the earlier single-file
-    layout (migration 001, rows inserted, views made), then migrated as a run would."""
+    layout (migration 001, rows inserted), then migrated as a run would."""
     con = duckdb.connect(str(path))
     con.execute(read_sql("history/migrations/001_runs_and_findings.sql"))
     settings = json.dumps({"timezone": "Asia/Shanghai", "max_rule_age_hours": "24"})
@@ -109,7 +109,6 @@ def write_history(path: Path, runs: dict[str, tuple[str, list[Message]]]) -> Pat
                  None if verdict == "rejected" else RULE_CATEGORY[rule],
                  Decimal("12.30"), 4, age],
             )
-    views.create_views(con)
     con.close()
     return migrated(path)
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from reconcile.config import DEFAULT_TIMEZONE
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import HistoryPaths
 from reconcile.history.views import load_views
@@ -51,8 +52,9 @@ _SESSION: dict[str, str | bool | int | float | list[str]] = {
 }
 _TIMESTAMPTZ = duckdb.sqltype("TIMESTAMPTZ")
 # Used when the history names no usable timezone (DuckDB's own default would be the
-# machine's, which makes "which day" depend on where the query runs).
-_FALLBACK_TIMEZONE = "UTC"
+# machine's, which makes "which day" depend on where the query runs): the settings'
+# default, as the history's own nights are; UTC only if the zone database lacks it.
+_FALLBACK_TIMEZONES = (DEFAULT_TIMEZONE, "UTC")
 
 Row = tuple[Any, ...]
 
@@ -115,7 +117,7 @@ def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
 
 
 def _use_history_timezone(con: duckdb.DuckDBPyConnection) -> ZoneInfo:
-    """Set the session TimeZone to the latest run's timezone setting (else UTC)."""
+    """Set the session TimeZone to the latest run's timezone setting (else the default's)."""
     try:
         row = con.execute(
             "SELECT settings ->> 'timezone' FROM runs ORDER BY as_of DESC, finished_at DESC "
@@ -123,14 +125,16 @@ def _use_history_timezone(con: duckdb.DuckDBPyConnection) -> ZoneInfo:
         ).fetchone()
     except duckdb.Error:
         row = None  # not a history database (yet): the query will say what is missing
-    for name in (row[0] if row and row[0] else _FALLBACK_TIMEZONE, _FALLBACK_TIMEZONE):
+    recorded = (row[0],) if row and row[0] else ()
+    for name in (*recorded, *_FALLBACK_TIMEZONES):
         try:
             zone = ZoneInfo(name)
             con.execute(f"SET TimeZone = {quote_literal(name)}")
         except (ZoneInfoNotFoundError, ValueError, duckdb.Error):
             continue
         return zone
-    raise QueryError("no time zone database: neither the history's timezone nor UTC is known")
+    raise QueryError("no time zone database: neither the history's timezone, "
+                     f"{DEFAULT_TIMEZONE} nor UTC is known")
 
 
 def _read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:

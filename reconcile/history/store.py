@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from reconcile import locks
-from reconcile.config import PSEUDONYMISED, Settings
+from reconcile.config import DEFAULT_TIMEZONE, PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.history import views
 from reconcile.result import PreviousNight
@@ -391,7 +391,7 @@ def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id:
     aside, fsynced, then renamed into their night (findings first)."""
     (night,) = con.execute(
         "SELECT CAST(timezone(coalesce(CAST(settings ->> 'timezone' AS VARCHAR), ?), as_of) "
-        f"AS DATE) FROM {STAGING_SCHEMA}.runs", [Settings().timezone]).fetchone() or (None,)
+        f"AS DATE) FROM {STAGING_SCHEMA}.runs", [DEFAULT_TIMEZONE]).fetchone() or (None,)
     aside = paths.staging / run_id
     written = {}
     sources = {"findings": _conformed(con, "findings", findings),

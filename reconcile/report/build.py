@@ -22,9 +22,9 @@ import duckdb
 from reconcile.checks import FEED_FLAGS, FLAGS
 from reconcile.config import (
     DEFAULT_PROFILE,
+    DEFAULT_TIMEZONE,
     PROFILE_REPORT_LANGUAGES,
     PSEUDONYMISED,
-    Settings,
 )
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
 from reconcile.history.store import holds_legacy_tables
@@ -519,7 +519,7 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
         hint = f" (the latest is {latest[0][0]})" if latest else ""
         raise ReportError(f"history {db_path}: no run {run_id}{hint}")
     current_id, timezone, previous_id = chosen[0]
-    timezone = timezone or Settings().timezone
+    timezone = timezone or DEFAULT_TIMEZONE
     # Timestamps are shown in the chosen run's configured time zone.
     con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
 

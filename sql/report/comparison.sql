@@ -1,9 +1,9 @@
 -- report: comparison
--- reads: findings
 -- answers: what changed since the previous night? For both runs: send_batch rows, false
 -- positives (verdict block or hold), each verdict and each flag. Rows missing from a run
 -- count 0 there.
 -- params: $run_id, $previous_run_id
+-- reads: findings
 WITH rows AS (
     SELECT run_id, verdict, flags
     FROM findings

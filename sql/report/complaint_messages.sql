@@ -1,5 +1,4 @@
 -- report: complaint_messages
--- reads: complaints, dispatched, findings, runs, runs_by_night
 -- answers: which planned messages could each complaint be about, and did they go out? For
 -- every complaint (temporary table `complaints`), the messages of the run that counts for
 -- each night (runs_by_night.is_latest) to the same person, planned (scheduled_at, else the
@@ -16,6 +15,7 @@
 --   phone_pseudonym VARCHAR, received_at TIMESTAMPTZ),
 --   dispatched (message_id VARCHAR, sent_at TIMESTAMPTZ)
 -- params: $window_days (INTEGER), $dispatch_log (BOOLEAN: false = no log was given)
+-- reads: complaints, dispatched, findings, runs, runs_by_night
 WITH planned AS (
     SELECT
         r.night,

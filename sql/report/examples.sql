@@ -1,11 +1,11 @@
 -- report: examples
--- reads: findings
 -- answers: what does each flag look like on real messages? Up to $per_flag messages per
 -- flag (the first in send_batch order), each message listed once, under the first of its
 -- picked flags in $flag_order (reconcile's flag order), with every flag it carries and the
 -- evidence: ledger truth, what the message claimed, and the reason. Phone and name come
 -- back as stored; the report masks them.
 -- params: $run_id, $per_flag, $flag_order (the flags in the order the report lists them)
+-- reads: findings
 WITH hits AS (
     SELECT unnest(flags) AS flag, source_row
     FROM findings

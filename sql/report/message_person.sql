@@ -1,10 +1,10 @@
 -- report: message_person
--- reads: findings, runs, runs_by_night
 -- answers: to whom was message $message_id planned? Its borrower_id, and its phone as the
 -- run that planned it keeps it (in clear or as its keyed hash: personal_data says which),
 -- from the latest run that holds the message; no row when no recorded run does. Tracing
 -- that person (trace.sql) finds every message to them.
 -- params: $message_id
+-- reads: findings, runs, runs_by_night
 SELECT
     f.borrower_id,
     f.phone,

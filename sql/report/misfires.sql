@@ -1,5 +1,4 @@
 -- report: misfires
--- reads: findings
 -- answers: which rules, and which templates, misfire most? A false positive of a rule
 -- (template) is one of its messages whose verdict is block or hold; its rate is false
 -- positives / every send_batch row of the rule (template), rejected ones included (the
@@ -8,6 +7,7 @@
 -- rate, then false positives: a rule that blocks every message it picks comes first,
 -- however few.
 -- params: $run_id, $previous_run_id (NULL when there is no previous night)
+-- reads: findings
 WITH picked AS (
     SELECT run_id, 'rule' AS dimension, rule_id AS key, verdict
     FROM findings

@@ -1,20 +1,20 @@
 -- report: runs
--- reads: runs
 -- answers: which run is reported on, and which run stands for the night before it?
 -- RUN_ID defaults to the latest completed run by as_of, then finished_at. A run's night is
--- the local date of its as_of in its own configured timezone, as in the runs_by_night
--- view; the previous night is the latest earlier night with a completed run, and the run
--- that stands for it is its latest by as_of, then finished_at. So a re-run of the same
+-- the local date of its as_of in its own configured timezone (the runs files' `night`, as
+-- in the runs_by_night view); its timezone is NULL for a run that recorded none. The
+-- previous night is the latest earlier night with a completed run, and the run that
+-- stands for it is its latest by as_of, then finished_at. So a re-run of the same
 -- night (--force) is never its own "previous night", and a gap in the nights is not filled.
 -- params: $run_id (NULL = the latest run)
+-- reads: runs
 WITH completed AS (
     SELECT
         run_id,
         as_of,
         finished_at,
-        coalesce(settings ->> 'timezone', 'Asia/Shanghai') AS timezone,
-        CAST(timezone(coalesce(settings ->> 'timezone', 'Asia/Shanghai'), as_of) AS DATE)
-            AS night
+        settings ->> 'timezone' AS timezone,
+        night
     FROM runs
     WHERE status = 'completed'
 ),

@@ -1,11 +1,11 @@
 -- report: staleness
--- reads: findings
 -- answers: how old was the data each rule decided on? rule_age_hours is the as-of instant
 -- minus rule_evaluated_at, in hours; it is bucketed as [0, 6), [6, 12), [12, 24),
 -- [24, 48) and 48 hours or more (a negative age, a rule evaluated after the as-of, falls
 -- in the first bucket). STALE_DATA's age clause holds above max_rule_age_hours (24 by
 -- default), so the last two buckets are where it starts. Rejected rows have no age.
 -- params: $run_id
+-- reads: findings
 SELECT
     rule_id,
     count(*) AS messages,

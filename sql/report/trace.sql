@@ -1,5 +1,4 @@
 -- report: trace
--- reads: findings, runs, runs_by_night
 -- answers: every planned message to one person across the recorded nights: when it was
 -- planned, by which rule and template, what the ledger said at the time beside what the
 -- message claimed, its verdict and the evidence of every flag (reason, one
@@ -13,6 +12,7 @@
 -- params: $borrower_id (NULL = match by phone), $phone (as sent, NULL = none),
 --   $phone_pseudonym (its keyed hash, NULL = none), $since (YYYY-MM-DD or NULL),
 --   $all_runs (BOOLEAN)
+-- reads: findings, runs, runs_by_night
 SELECT
     CAST(r.night AS VARCHAR) AS night,
     r.run_id,

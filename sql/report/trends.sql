@@ -1,5 +1,4 @@
 -- report: trends
--- reads: findings, runs
 -- answers: how did the last $nights recorded nights up to the reported run's night go? Per
 -- night: the verdict mix, each rule's and each template's messages and false positives
 -- (verdict block or hold), and how old the rules' data was (median and 90th percentile of
@@ -10,13 +9,13 @@
 -- One row per (night, dimension, key): dimension 'night' (key NULL) carries the verdict
 -- counts and the ages; 'rule' and 'template' carry messages and false positives.
 -- params: $run_id, $nights
+-- reads: findings, runs
 WITH located AS (
     SELECT
         run_id,
         as_of,
         finished_at,
-        CAST(timezone(coalesce(settings ->> 'timezone', 'Asia/Shanghai'), as_of) AS DATE)
-            AS night
+        night  -- the run's local night, as runs_by_night's
     FROM runs
     WHERE status = 'completed'
 ),

@@ -5,7 +5,8 @@
 --
 -- A night is the calendar date of the run's as-of instant in the run's own configured
 -- timezone (settings.timezone), so a run at 2026-11-23 01:30 +08:00 is night 2026-11-23
--- whatever the session's TimeZone. When a night was reconciled more than once (--force),
+-- whatever the session's TimeZone: the `night` the runs files are partitioned by, which
+-- the history computes once when it records the run. When a night was reconciled more than once (--force),
 -- the run with the latest as-of (then the latest finish) is the one that counts; every
 -- other view reads only those runs (is_latest).
 --
@@ -20,12 +21,11 @@
 CREATE OR REPLACE VIEW runs_by_night AS
 WITH located AS (
     SELECT
-        CAST(timezone(coalesce(settings ->> 'timezone', 'Asia/Shanghai'), as_of) AS DATE)
-            AS night,
+        night,
         run_id,
         as_of,
         finished_at,
-        coalesce(settings ->> 'timezone', 'Asia/Shanghai') AS timezone,
+        settings ->> 'timezone' AS timezone,
         messages,
         sent,
         held,
