@@ -278,7 +278,7 @@ VERDICTS: tuple[str, ...] = ("send", "hold", "block")
 REJECTED = "rejected"
 OUTCOMES: tuple[str, ...] = (*VERDICTS, REJECTED)
 
-# Columns of findings.csv / findings.parquet, in order; the first six are the contract's.
+# Columns of findings.csv, in order; the first six are the contract's.
 FINDINGS_COLUMNS: tuple[str, ...] = (
     "message_id",
     "verdict",
@@ -298,3 +298,8 @@ FINDINGS_COLUMNS: tuple[str, ...] = (
     "last_ledger_change_at",
     "rule_age_hours",
 )
+
+# findings.parquet has the columns of findings.csv, then `details`: the evidence as data,
+# a list of {flag, detail} in flag order, which `reason` spells out as text. A CSV has no
+# place for a list of structs, so findings.csv keeps `reason` alone.
+FINDINGS_PARQUET_COLUMNS: tuple[str, ...] = (*FINDINGS_COLUMNS, "details")

@@ -25,7 +25,7 @@ from reconcile.faults import from_duckdb
 from reconcile.history.query import QueryError, run_query
 from reconcile.report.build import ReportError, build_report
 from reconcile.report.render import render, write_report
-from reconcile.schema import FINDINGS_COLUMNS, OUTCOMES
+from reconcile.schema import FINDINGS_COLUMNS, FINDINGS_PARQUET_COLUMNS, OUTCOMES
 from reconcile.synth.generator import generate, parse_rates
 from reconcile.synth.verify import default_labels, verify
 
@@ -186,7 +186,8 @@ def test_findings_frame_is_findings_csv_typed(result: reconcile.RunResult) -> No
     assert isinstance(frame, pl.LazyFrame)
     findings = frame.collect()
     header, rows = _csv_table(Path(result.out_dir) / "findings.csv")
-    assert findings.columns == header == list(FINDINGS_COLUMNS)
+    assert header == list(FINDINGS_COLUMNS)
+    assert findings.columns == list(FINDINGS_PARQUET_COLUMNS)
     assert findings.height == len(rows) == result.messages
     column = header.index("verdict")
     assert findings["verdict"].to_list() == [row[column] for row in rows]

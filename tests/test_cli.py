@@ -13,7 +13,7 @@ from reconcile.checks import FLAGS
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 from reconcile.nightly import writer
 from reconcile.nightly.out_dir import OUTPUT_INSIDE, OutputClaim
-from reconcile.schema import FINDINGS_COLUMNS, OUTCOMES
+from reconcile.schema import FINDINGS_COLUMNS, FINDINGS_PARQUET_COLUMNS, OUTCOMES
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 OUTPUT_FILES = {
@@ -71,9 +71,15 @@ def test_findings_csv_and_parquet_agree(data_dir: Path, tmp_path: Path) -> None:
     assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
     csv_rows = read_csv_rows(tmp_path / "out" / "findings.csv")
     parquet = pl.read_parquet(tmp_path / "out" / "findings.parquet")
-    assert list(csv_rows[0]) == list(FINDINGS_COLUMNS) == parquet.columns
+    assert list(csv_rows[0]) == list(FINDINGS_COLUMNS)
+    assert parquet.columns == list(FINDINGS_PARQUET_COLUMNS) == [*FINDINGS_COLUMNS, "details"]
     assert [r["message_id"] for r in csv_rows] == parquet["message_id"].to_list()
     assert [r["flags"] for r in csv_rows] == [";".join(f) for f in parquet["flags"].to_list()]
+    # details is the evidence reason spells out: one {flag, detail} per flag, in order.
+    for row, details in zip(csv_rows, parquet["details"].to_list(), strict=True):
+        assert [d["flag"] for d in details] == (row["flags"].split(";") if row["flags"] else [])
+        if details:
+            assert row["reason"] == "; ".join(f"{d['flag']}: {d['detail']}" for d in details)
     assert [r["verdict"] for r in csv_rows] == parquet["verdict"].to_list()
     assert [r["overdue_amount"] for r in csv_rows] == [
         "" if v is None else f"{v:.2f}" for v in parquet["overdue_amount"].to_list()]

@@ -580,7 +580,7 @@ def test_readme_answers_are_real(sample_history: Path) -> None:
     page = doc("queries.md")
     text = page.read_text(encoding="utf-8")
     found = _documented_queries(text)
-    assert len(found) == 5
+    assert len(found) == 6
     answers = [render(*run_query(sample_history, m.group(1)), "table") + "\n" for m in found]
     if os.environ.get("UPDATE_DOCS"):
         for match, answer in reversed(list(zip(found, answers, strict=True))):

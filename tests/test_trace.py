@@ -24,7 +24,8 @@ from traced_history import (
 from reconcile.cli.main import main
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.history.store import HistoryPaths, pseudonym, pseudonym_key
-from reconcile.report.trace import build_trace, evidence_of
+from reconcile.report.build import Evidence, evidence_of
+from reconcile.report.trace import build_trace
 from reconcile.report.vocabulary import FLAG_TERMS
 
 
@@ -265,13 +266,18 @@ def test_library_call_matches_the_command(histories: Histories,
                                      histories.pseudonymised, "--since", "2026-11-22")
 
 
-def test_evidence_splits_on_flag_clauses_only() -> None:
-    reason = "NOT_OVERDUE: paid; see ledger; STALE_DATA: changed after the rule ran"
-    assert [(e.flag, e.detail) for e in evidence_of(reason, ["NOT_OVERDUE", "STALE_DATA"])
-            ] == [("NOT_OVERDUE", "paid; see ledger"),
-                  ("STALE_DATA", "changed after the rule ran")]
-    assert [(e.flag, e.detail) for e in evidence_of("scheduled_at: not a timestamp", [])
+def test_evidence_is_read_from_details_never_from_the_reason() -> None:
+    details = [{"flag": "NOT_OVERDUE", "detail": "paid; STALE_DATA: quoted"},
+               {"flag": "STALE_DATA", "detail": "changed after the rule ran"},
+               {"flag": "RULE_MISMATCH", "detail": None}]
+    reason = "NOT_OVERDUE: paid; STALE_DATA: quoted; STALE_DATA: changed after the rule ran"
+    assert [(e.flag, e.detail) for e in evidence_of(details, reason)] == [
+        ("NOT_OVERDUE", "paid; STALE_DATA: quoted"),
+        ("STALE_DATA", "changed after the rule ran")]  # RULE_MISMATCH, without one, is left out
+    # A row without flags (rejected) has its reason whole, without a flag.
+    assert [(e.flag, e.detail) for e in evidence_of([], "scheduled_at: not a timestamp")
             ] == [("", "scheduled_at: not a timestamp")]
+    assert evidence_of([], "") == ()
 
 
 def _settings() -> Any:
@@ -290,7 +296,8 @@ def test_control_characters_of_the_data_are_shown_escaped() -> None:
         rule_category=None, template_id="T", template_kind="collection",
         overdue_amount="0.00", days_past_due=0, claimed_overdue_amount="10.00",
         claimed_days_past_due=3, verdict="block", flags=("NOT_OVERDUE",),
-        reason="NOT_OVERDUE: paid\x07 in full")
+        reason="NOT_OVERDUE: paid\x07 in full",
+        evidence=(Evidence("NOT_OVERDUE", "paid\x07 in full"),))
     trace = Trace(history="h", target=TraceTarget("borrower", "B\r", "B\r", None), since=None,
                   all_runs=False, timezone="Asia/Shanghai", pii_masked=True,
                   messages=(message,))

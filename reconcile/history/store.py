@@ -38,9 +38,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from reconcile import locks
+from reconcile.checks import FLAGS
 from reconcile.config import DEFAULT_TIMEZONE, PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.history import views
+from reconcile.records import first_record, records
 from reconcile.result import PreviousNight
 from reconcile.sqlfiles import quote_identifier, quote_literal, sql_root
 from reconcile.timestamps import iso_text
@@ -224,11 +226,13 @@ def _catalog_is_current(paths: HistoryPaths) -> bool:
         return False
     try:
         with contextlib.closing(duckdb.connect(str(paths.catalog), read_only=True)) as con:
-            row = con.execute("SELECT data_folder, schema_version, views_digest "
-                              "FROM history_layout").fetchone()
+            layout = first_record(con.execute(
+                "SELECT data_folder, schema_version, views_digest FROM history_layout"))
     except duckdb.Error:  # views_digest missing: a catalog built before flags had their table
         return False
-    return row == (str(paths.data), schema_version(), views.views_digest())
+    return (layout is not None and layout["data_folder"] == str(paths.data)
+            and layout["schema_version"] == schema_version()
+            and layout["views_digest"] == views.views_digest())
 
 
 def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
@@ -247,10 +251,11 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
         catalog.execute("SET enable_progress_bar = false")
         catalog.execute(read_history_sql("catalog.sql")
                         .replace("{findings_files}", quote_literal(paths.pattern("findings")))
-                        .replace("{runs_files}", quote_literal(paths.pattern("runs"))))
+                        .replace("{runs_files}", quote_literal(paths.pattern("runs")))
+                        .replace("{flag_names}", "|".join(FLAGS)))
         catalog.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
                         "name VARCHAR NOT NULL)")
-        catalog.executemany("INSERT INTO schema_migrations VALUES (?, ?)",
+        catalog.executemany("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                             [[m.version, m.name] for m in migrations()])
         catalog.execute("CREATE TABLE history_layout AS SELECT CAST(? AS VARCHAR) AS "
                         "data_folder, CAST(? AS INTEGER) AS schema_version, "
@@ -282,10 +287,10 @@ def _create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     """COPY a query to a Parquet file, JSON columns as text so every engine reads them."""
-    columns = con.execute(f"DESCRIBE {query}").fetchall()
     listed = ", ".join(
         f"CAST({quote_identifier(name)} AS VARCHAR) AS {quote_identifier(name)}"
-        if kind == "JSON" else quote_identifier(name) for name, kind, *_ in columns)
+        if kind == "JSON" else quote_identifier(name)
+        for name, kind in _column_types(con, query).items())
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY (SELECT {listed} FROM ({query})) TO {quote_literal(str(path))} "
                 "(FORMAT parquet, COMPRESSION zstd)")
@@ -315,14 +320,14 @@ def previous_night(con: duckdb.DuckDBPyConnection, db_path: Path,
     paths = HistoryPaths.of(db_path)
     if not paths.folder("runs").is_dir():
         return None
-    row = con.execute(
-        f"SELECT run_id, CAST(as_of AS VARCHAR), CAST(inputs AS VARCHAR) "
+    run = first_record(con.execute(
+        f"SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(inputs AS VARCHAR) AS inputs "
         f"FROM {_runs_relation(paths)} WHERE as_of < CAST(? AS TIMESTAMPTZ) "
-        "ORDER BY as_of DESC, finished_at DESC LIMIT 1", [as_of]).fetchone()
-    if row is None:
+        "ORDER BY as_of DESC, finished_at DESC LIMIT 1", [as_of]))
+    if run is None:
         return None
-    inputs = json.loads(row[2])
-    return PreviousNight(str(row[0]), iso_text(str(row[1])),
+    inputs = json.loads(run["inputs"])
+    return PreviousNight(str(run["run_id"]), iso_text(str(run["as_of"])),
                          {name: int(table["rows"]) for name, table in inputs.items()})
 
 
@@ -332,10 +337,10 @@ def recorded_run(con: duckdb.DuckDBPyConnection, db_path: Path,
     paths = HistoryPaths.of(db_path)
     if not paths.folder("runs").is_dir():
         return None
-    row = con.execute(
+    run = first_record(con.execute(
         f"SELECT run_id FROM {_runs_relation(paths)} WHERE fingerprint = ? "
-        "ORDER BY finished_at LIMIT 1", [run_fingerprint]).fetchone()
-    return str(row[0]) if row else None
+        "ORDER BY finished_at LIMIT 1", [run_fingerprint]))
+    return None if run is None else str(run["run_id"])
 
 
 # --- recording a run -----------------------------------------------------------------------
@@ -373,15 +378,24 @@ def record(con: duckdb.DuckDBPyConnection, db_path: Path, result: RunResult,
     _publish_staged(con, paths, result.run_id, read_history_sql("record_findings.sql"))
 
 
+def _column_types(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """{column name: type} of a table or query, in its column order."""
+    return {row["column_name"]: row["column_type"]
+            for row in records(con.execute(f"DESCRIBE {relation}"))}
+
+
 def _conformed(con: duckdb.DuckDBPyConnection, table: str, source: str) -> str:
     """The rows of `source` in the columns and types of the staging `table`, matched by
-    name (a column the source lacks is NULL): a write straight from the run's tables, with
-    no copy in between, that still has exactly the history's schema."""
-    given = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
+    name (a column the source lacks is NULL, one the table lacks is left out; the order of
+    either's columns does not matter): a write straight from the run's tables, with no copy
+    in between, that still has exactly the history's schema. This is how a run's findings
+    (sql/history/record_findings.sql) and a legacy history's rows are written: by name,
+    as an INSERT ... BY NAME would, without the INSERT's copy."""
+    given = _column_types(con, source)
     listed = ", ".join(
         f"CAST({quote_identifier(name) if name in given else 'NULL'} AS {kind}) "
         f"AS {quote_identifier(name)}"
-        for name, kind, *_ in con.execute(f"DESCRIBE {STAGING_SCHEMA}.{table}").fetchall())
+        for name, kind in _column_types(con, f"{STAGING_SCHEMA}.{table}").items())
     return f"SELECT {listed} FROM ({source})"
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from reconcile.nightly.inputs import InputFile
-from reconcile.schema import FINDINGS_COLUMNS, OUTCOMES
+from reconcile.schema import FINDINGS_COLUMNS, FINDINGS_PARQUET_COLUMNS, OUTCOMES
 from reconcile.sqlfiles import quote_identifier, quote_literal
 from reconcile.timestamps import iso_offset, iso_sql
 
@@ -25,7 +25,8 @@ CSV_OPTIONS = "(FORMAT csv, HEADER true, DELIMITER ',')"
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile) -> None:
-    """findings (CSV + Parquet), the four split CSVs of original rows, and input_issues.csv.
+    """findings (CSV + Parquet, the Parquet with `details` too), the four split CSVs of
+    original rows, and input_issues.csv.
 
     `findings` is stored in source_row order (sql/nightly/findings.sql ends in ORDER BY), and a
     COPY of a single-table SELECT keeps the stored order (DuckDB's documented order
@@ -37,7 +38,7 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, batch: InputFile)
         for c in FINDINGS_COLUMNS
     )
     _copy(con, f"SELECT {listed} FROM findings", folder / "findings.csv")
-    typed = ", ".join(quote_identifier(c) for c in FINDINGS_COLUMNS)
+    typed = ", ".join(quote_identifier(c) for c in FINDINGS_PARQUET_COLUMNS)
     con.execute(
         f"COPY (SELECT {typed} FROM findings) "
         f"TO {quote_literal(str(folder / 'findings.parquet'))} (FORMAT parquet)"

@@ -11,8 +11,8 @@ Phone numbers and names are masked (`mask_pii`) while the report is built, unles
 from __future__ import annotations
 
 import dataclasses
-import re
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -27,7 +27,8 @@ from reconcile.config import (
     PSEUDONYMISED,
 )
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
-from reconcile.history.store import holds_legacy_tables
+from reconcile.history.store import holds_legacy_tables, schema_version
+from reconcile.records import Record, first_record, from_record, records
 from reconcile.schema import OUTCOMES
 from reconcile.sqlfiles import read_sql
 
@@ -45,6 +46,10 @@ FALSE_POSITIVE_DEFINITION = (
 # Buckets of rule_age_hours (as-of minus rule_evaluated_at), lower bound inclusive; in the
 # order of staleness.sql's count columns.
 STALENESS_BUCKETS: tuple[str, ...] = ("<6h", "6–12h", "12–24h", "24–48h", "≥48h")
+# staleness.sql's column counting each bucket, in the same order.
+STALENESS_COLUMNS: tuple[str, ...] = (
+    "under_6h", "from_6_to_12h", "from_12_to_24h", "from_24_to_48h", "over_48h",
+)
 EXAMPLES_PER_FLAG = 3
 TOP = 10
 # Trends cover this many recorded nights; the at-a-glance medians the last SHORT_WINDOW
@@ -54,8 +59,6 @@ SHORT_WINDOW = 7
 WATCHED_RULES = 3
 
 PiiKind = Literal["phone", "name"]
-# Where a reason's next `FLAG: detail` part starts.
-_FLAG_START = re.compile(r"; (?=(?:{}): )".format("|".join(FLAGS)))
 
 
 class ReportError(ReconcileError):
@@ -84,10 +87,30 @@ def mask_pii(value: str | None, kind: PiiKind) -> str | None:
     return text[0] + "*" * (len(text) - 1)
 
 
-def reason_clauses(reason: str) -> list[str]:
-    """A findings reason split into one `FLAG: detail` clause per flag (a detail may itself
-    hold '; '); a reason that is no list of clauses comes back whole."""
-    return [part for part in _FLAG_START.split(reason) if part]
+@dataclass(frozen=True)
+class Evidence:
+    """One flag of a message and the evidence recorded for it (flag "" for text that is no
+    flag's: a rejected row's cause)."""
+
+    flag: str
+    detail: str
+
+    @property
+    def line(self) -> str:
+        """As the reason spells it: `FLAG: detail`, or the text alone without a flag."""
+        return f"{self.flag}: {self.detail}" if self.flag else self.detail
+
+
+def evidence_of(details: Sequence[Mapping[str, str | None]] | None,
+                reason: str | None) -> tuple[Evidence, ...]:
+    """A finding's evidence from its `details` column (one {flag, detail} per flag, in
+    order; a flag recorded without a detail is left out, as the reason leaves it out). A
+    finding without details (no flag: a rejected row's cause, or nothing) has its reason,
+    if any, whole and without a flag. The reason text is never split."""
+    if details:
+        return tuple(Evidence(item["flag"] or "", item["detail"]) for item in details
+                     if item["detail"] is not None)
+    return (Evidence("", reason),) if reason else ()
 
 
 def shown_personal(value: str | None, kind: PiiKind, personal_data: str,
@@ -238,11 +261,14 @@ class Example:
     flags: tuple[str, ...] = ()
     rule_id: str | None = None
     template_id: str | None = None
+    # The evidence of each flag, from the history's details (not part of to_dict's
+    # examples, which give the reason).
+    details: tuple[Evidence, ...] = ()
 
     @property
     def evidence(self) -> list[str]:
-        """The reason split into one `FLAG: detail` line per flag (a detail may hold '; ')."""
-        return reason_clauses(self.reason)
+        """One `FLAG: detail` line per flag, from the recorded details."""
+        return [e.line for e in self.details]
 
 
 @dataclass(frozen=True)
@@ -439,7 +465,7 @@ class Report:
             "examples": {
                 flag: [
                     {k: list(v) if k == "flags" else v
-                     for k, v in dataclasses.asdict(e).items() if k != "flag"}
+                     for k, v in dataclasses.asdict(e).items() if k not in ("flag", "details")}
                     for e in self.examples_of(flag)
                 ]
                 for flag in _ordered(FLAGS, {e.flag: 0 for e in self.examples})
@@ -497,6 +523,23 @@ def check_history_catalog(con: duckdb.DuckDBPyConnection, db_path: Path,
         raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
                           f"reconcile; `reconcile history migrate --db {db_path}` converts "
                           "it once (the next recorded run does too)")
+    built = _catalog_schema_version(con, catalog)
+    if built is None or built < schema_version():
+        raise ReportError(f"history {db_path}: its catalog was built by an earlier reconcile "
+                          f"(schema version {built or 'unknown'}, this one reads "
+                          f"{schema_version()}); `reconcile history migrate --db {db_path}` "
+                          "rebuilds it (the next recorded run does too)")
+
+
+def _catalog_schema_version(con: duckdb.DuckDBPyConnection, catalog: str | None) -> int | None:
+    """The schema version the history's catalog was built for (its views read the columns
+    of that version), or None when it does not say."""
+    table = "history_layout" if catalog is None else f"{catalog}.history_layout"
+    try:
+        layout = first_record(con.execute(f"SELECT schema_version FROM {table}"))
+    except duckdb.Error:
+        return None
+    return None if layout is None else int(layout["schema_version"])
 
 
 def one_line(error: Exception) -> str:
@@ -504,9 +547,9 @@ def one_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[tuple[Any, ...]]:
-    """The rows of sql/report/NAME.sql with its $params."""
-    return con.execute(read_sql(f"report/{name}.sql"), params).fetchall()
+def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[Record]:
+    """The rows of sql/report/NAME.sql with its $params, each by column name."""
+    return records(con.execute(read_sql(f"report/{name}.sql"), params))
 
 
 def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
@@ -516,16 +559,18 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
         if run_id is None:
             raise ReportError(f"history {db_path}: no run is recorded yet")
         latest = query(con, "runs", run_id=None)
-        hint = f" (the latest is {latest[0][0]})" if latest else ""
+        hint = f" (the latest is {latest[0]['run_id']})" if latest else ""
         raise ReportError(f"history {db_path}: no run {run_id}{hint}")
-    current_id, timezone, previous_id = chosen[0]
-    timezone = timezone or DEFAULT_TIMEZONE
+    current_id, previous_id = chosen[0]["run_id"], chosen[0]["previous_run_id"]
+    timezone = chosen[0]["timezone"] or DEFAULT_TIMEZONE
     # Timestamps are shown in the chosen run's configured time zone.
     con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
 
     run = _run_info(con, current_id)
-    verdict_counts = dict(query(con, "verdict_counts", run_id=current_id))
-    flag_counts = dict(query(con, "flag_counts", run_id=current_id))
+    verdict_counts = {row["verdict"]: row["messages"]
+                      for row in query(con, "verdict_counts", run_id=current_id)}
+    flag_counts = {row["flag"]: row["messages"]
+                   for row in query(con, "flag_counts", run_id=current_id)}
     total = sum(verdict_counts.values()) or 1
     verdicts = tuple(Count(v, int(verdict_counts.get(v, 0)), verdict_counts.get(v, 0) / total)
                      for v in _ordered(OUTCOMES, verdict_counts))
@@ -534,10 +579,12 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
 
     pair = {"run_id": current_id, "previous_run_id": previous_id}
     misfires = query(con, "misfires", **pair)
-    rules = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "rule")
-    templates = tuple(Misfire(*row[1:]) for row in misfires if row[0] == "template")
+    rules = tuple(from_record(Misfire, row) for row in misfires if row["dimension"] == "rule")
+    templates = tuple(from_record(Misfire, row) for row in misfires
+                      if row["dimension"] == "template")
     staleness = tuple(
-        Staleness(row[0], row[1], tuple(row[2:7]), float(row[7]), float(row[8]))
+        from_record(Staleness, row, buckets=tuple(row[c] for c in STALENESS_COLUMNS),
+                    median_hours=float(row["median_hours"]), max_hours=float(row["max_hours"]))
         for row in query(con, "staleness", run_id=current_id)
     )
     comparison = None
@@ -558,13 +605,12 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
 def _run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
     row = query(con, "run_header", run_id=run_id)[0]
     profile_language = PROFILE_REPORT_LANGUAGES.get(
-        str(row[10]), PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE])
-    return RunInfo(run_id=row[0], as_of=row[1], finished_at=row[2],
-                   duration_seconds=float(row[3]), data_dir=row[4], reconcile_version=row[5],
-                   messages=int(row[6]), warnings=tuple(row[7] or ()),
-                   personal_data=str(row[8] or "clear"),
-                   language=str(row[9] or profile_language),
-                   disabled_checks=tuple(row[11] or ()))
+        str(row["profile"]), PROFILE_REPORT_LANGUAGES[DEFAULT_PROFILE])
+    return from_record(RunInfo, row, duration_seconds=float(row["duration_seconds"]),
+                       messages=int(row["messages"]), warnings=tuple(row["warnings"] or ()),
+                       personal_data=str(row["personal_data"] or "clear"),
+                       language=str(row["report_language"] or profile_language),
+                       disabled_checks=tuple(row["disabled_checks"] or ()))
 
 
 def _ordered(known: tuple[str, ...], found: dict[str, Any]) -> list[str]:
@@ -577,8 +623,9 @@ def _in_flag_order(flags: list[str]) -> tuple[str, ...]:
     return tuple(f for f in _ordered(FLAGS, dict.fromkeys(flags)) if f in flags)
 
 
-def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
-    by_key = {(kind, name): (int(current), int(previous)) for kind, name, current, previous in rows}
+def _changes(rows: list[Record]) -> tuple[Change, ...]:
+    by_key = {(row["kind"], row["name"]): (int(row["current"]), int(row["previous"]))
+              for row in rows}
     order = [("total", "messages"), ("total", "false positives")]
     found = {kind: {n: 0 for k, n in by_key if k == kind} for kind in ("verdict", "flag")}
     order += [("verdict", v) for v in _ordered(OUTCOMES, found["verdict"])]
@@ -586,34 +633,37 @@ def _changes(rows: list[tuple[Any, ...]]) -> tuple[Change, ...]:
     return tuple(Change(kind, name, *by_key.get((kind, name), (0, 0))) for kind, name in order)
 
 
-def _example(row: tuple[Any, ...], show_pii: bool, personal_data: str) -> Example:
-    (flag, message_id, verdict, phone, name, loan_id, overdue_amount, days_past_due,
-     claimed_amount, claimed_days, reason, flags, rule_id, template_id) = row
-    phone = shown_personal(phone, "phone", personal_data, show_pii)
-    name = shown_personal(name, "name", personal_data, show_pii)
-    return Example(flag=flag, message_id=message_id, verdict=verdict, phone=phone,
-                   borrower_name=name, loan_id=loan_id, overdue_amount=overdue_amount,
-                   days_past_due=days_past_due, claimed_overdue_amount=claimed_amount,
-                   claimed_days_past_due=claimed_days, reason=reason,
-                   flags=_in_flag_order(list(flags or ())),
-                   rule_id=rule_id, template_id=template_id)
+def _example(row: Record, show_pii: bool, personal_data: str) -> Example:
+    return from_record(
+        Example, row,
+        phone=shown_personal(row["phone"], "phone", personal_data, show_pii),
+        borrower_name=shown_personal(row["borrower_name"], "name", personal_data, show_pii),
+        flags=_in_flag_order(list(row["flags"] or ())),
+        details=evidence_of(row["details"], row["reason"]))
 
 
-def _trends(rows: list[tuple[Any, ...]]) -> Trends:
+# trends.sql's counts of a night, as NightFigures has them.
+_NIGHT_COUNTS = ("messages", "false_positives", "sent", "held", "blocked", "rejected")
+_NIGHT_AGES = ("median_age_hours", "p90_age_hours")
+
+
+def _trends(rows: list[Record]) -> Trends:
     """trends.sql's rows as series aligned on its nights (0 where a key picked nothing)."""
     nights = tuple(
-        NightFigures(str(row[0]), *(int(v) for v in row[3:9]),
-                     *(None if v is None else float(v) for v in row[9:11]))
-        for row in rows if row[1] == "night")
+        from_record(NightFigures, row, night=str(row["night"]),
+                    **{name: int(row[name]) for name in _NIGHT_COUNTS},
+                    **{name: None if row[name] is None else float(row[name])
+                       for name in _NIGHT_AGES})
+        for row in rows if row["dimension"] == "night")
     position = {figures.night: i for i, figures in enumerate(nights)}
 
     def series(dimension: str) -> tuple[KeyTrend, ...]:
         counts: dict[str | None, tuple[list[int], list[int]]] = {}
-        for night, kind, key, messages, false_positives, *_ in rows:
-            if kind == dimension:
-                pair = counts.setdefault(key, ([0] * len(nights), [0] * len(nights)))
-                pair[0][position[str(night)]] = int(messages)
-                pair[1][position[str(night)]] = int(false_positives)
+        for row in rows:
+            if row["dimension"] == dimension:
+                pair = counts.setdefault(row["key"], ([0] * len(nights), [0] * len(nights)))
+                pair[0][position[str(row["night"])]] = int(row["messages"])
+                pair[1][position[str(row["night"])]] = int(row["false_positives"])
         return tuple(KeyTrend(key, tuple(m), tuple(fp)) for key, (m, fp) in counts.items())
 
     return Trends(nights=nights, rules=series("rule"), templates=series("template"))

@@ -19,7 +19,7 @@ import io
 import re
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from reconcile.report.build import Report, mask_pii, query
 from reconcile.report.markdown import md, md_code, md_table
 from reconcile.report.text import table as text_table
 from reconcile.report.trace import (
-    MESSAGE_COLUMNS,
     PhoneKey,
     PlannedMessage,
     as_json,
@@ -436,24 +435,26 @@ def _temporary_table(con: duckdb.DuckDBPyConnection, name: str,
     con.execute(f"CREATE TEMP TABLE {name} ({listed})")
     if not next(iter(columns.values()))[1]:
         return
-    values = ", ".join(f"CAST(unnest(${column}) AS {kind})"
+    values = ", ".join(f"CAST(unnest(${column}) AS {kind}) AS {column}"
                        for column, (kind, _) in columns.items())
-    con.execute(f"INSERT INTO {name} SELECT {values}",
+    con.execute(f"INSERT INTO {name} BY NAME SELECT {values}",
                 {column: [None if v is None else str(v) for v in given]
                  for column, (_, given) in columns.items()})
 
 
-def _traced(complaints: Sequence[ComplaintRow], rows: Sequence[Sequence[Any]],
+def _traced(complaints: Sequence[ComplaintRow], rows: Sequence[Mapping[str, Any]],
             timezone: str) -> tuple[Complaint, ...]:
     messages: dict[int, list[ComplaintMessage]] = {c.row: [] for c in complaints}
     for row in rows:
-        messages[int(row[0])].append(_complaint_message(row[1:]))
+        messages[int(row["complaint_row"])].append(_complaint_message(row))
     return tuple(_classified(c, messages[c.row], timezone) for c in complaints)
 
 
-def _complaint_message(row: Sequence[Any]) -> ComplaintMessage:
-    message = planned_message(row[:MESSAGE_COLUMNS], show_pii=False)
-    dispatched, sent_at = bool(row[MESSAGE_COLUMNS]), row[MESSAGE_COLUMNS + 1]
+def _complaint_message(row: Mapping[str, Any]) -> ComplaintMessage:
+    """A row of complaint_messages.sql, by column name: the message, and whether and when
+    it went out."""
+    message = planned_message(row, show_pii=False)
+    dispatched, sent_at = bool(row["dispatched"]), row["sent_at"]
     return ComplaintMessage(message, dispatched, None if sent_at is None else iso_text(sent_at),
                             message_class(message, dispatched))
 

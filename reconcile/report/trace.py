@@ -19,14 +19,13 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from reconcile.checks import FLAGS
 from reconcile.config import PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError
 from reconcile.history.store import (
@@ -35,15 +34,17 @@ from reconcile.history.store import (
     pseudonym,
     pseudonym_key,
 )
+from reconcile.records import first_record, from_record, records
 from reconcile.report.build import (
+    Evidence,
     ReportError,
     check_history_catalog,
     check_history_file,
+    evidence_of,
     mask_pii,
     one_line,
     pseudonym_shown,
     query,
-    reason_clauses,
     shown_personal,
 )
 from reconcile.report.markdown import md, md_code
@@ -61,7 +62,6 @@ HISTORY_ALIAS = "history"
 # history hashed and the phone typed on the command line are the same text.
 IDENTIFIER_SPACE = " \t\n\x0b\x0c\r\u00a0\u3000\ufeff"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_FLAG_CLAUSE = re.compile(r"([A-Z][A-Z_]*): (.*)", re.DOTALL)
 
 
 
@@ -108,11 +108,12 @@ def _data_folder(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
     away from its folder (or copied) would read another history's files."""
     expected = str(HistoryPaths.of(db_path).data)
     try:
-        row = con.execute("SELECT data_folder FROM history_layout").fetchone()
+        layout = first_record(con.execute("SELECT data_folder FROM history_layout"))
     except duckdb.Error:
-        row = None
-    if row is not None and row[0] != expected:
-        raise ReportError(f"history {db_path}: its catalog reads {row[0]}, not {expected} "
+        layout = None
+    if layout is not None and layout["data_folder"] != expected:
+        raise ReportError(f"history {db_path}: its catalog reads {layout['data_folder']}, "
+                          f"not {expected} "
                           f"(moved or copied?); `reconcile history migrate --db {db_path}` "
                           "rebuilds it for the folder beside it")
     return expected
@@ -168,13 +169,13 @@ class PhoneKey:
 def phone_key(con: duckdb.DuckDBPyConnection, db_path: Path, settings: Settings) -> PhoneKey:
     """The history's pseudonym key, when any of its runs is pseudonymised. The key is
     looked up as a run looks it up, but never created: no key is a ConfigError (exit 2)."""
-    runs_by_key = con.execute(
-        "SELECT coalesce(pseudonym_key_id, ''), count(*) FROM runs "
-        "WHERE personal_data = ? GROUP BY ALL ORDER BY ALL", [PSEUDONYMISED]).fetchall()
+    runs_by_key = records(con.execute(
+        "SELECT coalesce(pseudonym_key_id, '') AS key_id, count(*) AS runs FROM runs "
+        "WHERE personal_data = ? GROUP BY ALL ORDER BY ALL", [PSEUDONYMISED]))
     if not runs_by_key:
         return PhoneKey(None)
     key = pseudonym_key(HistoryPaths.of(db_path), settings, create=False)
-    other = sum(int(runs) for kid, runs in runs_by_key if kid != key_id(key))
+    other = sum(int(row["runs"]) for row in runs_by_key if row["key_id"] != key_id(key))
     if not other:
         return PhoneKey(key)
     return PhoneKey(key, (f"{other} pseudonymised runs were recorded under another key than "
@@ -183,27 +184,6 @@ def phone_key(con: duckdb.DuckDBPyConnection, db_path: Path, settings: Settings)
 
 # ---------------------------------------------------------------------------------------
 # One planned message
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One flag of a message and the evidence recorded for it."""
-
-    flag: str
-    detail: str
-
-
-def evidence_of(reason: str, flags: Sequence[str]) -> tuple[Evidence, ...]:
-    """A findings reason ("FLAG: detail; FLAG: detail") as one Evidence per clause; a
-    reason that is no list of clauses (a rejected row's) is kept whole, without a flag."""
-    evidence = []
-    for clause in reason_clauses(reason or ""):
-        match = _FLAG_CLAUSE.fullmatch(clause)
-        if match and match.group(1) in (*FLAGS, *flags):
-            evidence.append(Evidence(match.group(1), match.group(2)))
-        else:
-            evidence.append(Evidence("", clause))
-    return tuple(evidence)
 
 
 @dataclass(frozen=True)
@@ -235,10 +215,9 @@ class PlannedMessage:
     verdict: str
     flags: tuple[str, ...]
     reason: str
-
-    @property
-    def evidence(self) -> tuple[Evidence, ...]:
-        return evidence_of(self.reason, self.flags)
+    # Each flag's evidence, from the history's details (evidence_of); a message without
+    # flags has its reason (a rejected row's cause) here without a flag.
+    evidence: tuple[Evidence, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -248,25 +227,20 @@ class PlannedMessage:
         }
 
 
-# The columns trace.sql and complaint_messages.sql both return for a message, in order.
-MESSAGE_COLUMNS = len(dataclasses.fields(PlannedMessage))
-
-
-def planned_message(row: Sequence[Any], show_pii: bool) -> PlannedMessage:
-    """A message from the MESSAGE_COLUMNS columns of a row of trace.sql (or
-    complaint_messages.sql), its phone and name shown as `shown_personal` says."""
-    values = dict(zip((f.name for f in dataclasses.fields(PlannedMessage)), row, strict=True))
-    personal_data = str(values["personal_data"])
-    return PlannedMessage(**{
-        **values,
-        "as_of": iso_text(str(values["as_of"])),
-        "scheduled_at": _iso_or_none(values["scheduled_at"]),
-        "phone": shown_personal(values["phone"], "phone", personal_data, show_pii),
-        "borrower_name": shown_personal(values["borrower_name"], "name", personal_data,
-                                        show_pii),
-        "flags": tuple(values["flags"] or ()),
-        "reason": values["reason"] or "",
-    })
+def planned_message(row: Mapping[str, Any], show_pii: bool) -> PlannedMessage:
+    """A message from a row of trace.sql (or complaint_messages.sql), by column name, its
+    phone and name shown as `shown_personal` says."""
+    personal_data = str(row["personal_data"])
+    return from_record(
+        PlannedMessage, row,
+        as_of=iso_text(str(row["as_of"])),
+        scheduled_at=_iso_or_none(row["scheduled_at"]),
+        phone=shown_personal(row["phone"], "phone", personal_data, show_pii),
+        borrower_name=shown_personal(row["borrower_name"], "name", personal_data, show_pii),
+        flags=tuple(row["flags"] or ()),
+        reason=row["reason"] or "",
+        evidence=evidence_of(row["details"], row["reason"]),
+    )
 
 
 def _iso_or_none(value: object) -> str | None:
@@ -372,7 +346,8 @@ def _person(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, by: 
     rows = query(con, "message_person", message_id=value)
     if not rows:
         return None
-    borrower, phone, personal_data = rows[0]
+    borrower, phone = rows[0]["borrower_id"], rows[0]["phone"]
+    personal_data = rows[0]["personal_data"]
     if borrower is not None:
         return _Person(borrower_id=borrower)
     if personal_data == PSEUDONYMISED:
@@ -456,8 +431,8 @@ def _evidence_line(evidence: Evidence, lang: str) -> str:
 
 def _evidence_block(m: PlannedMessage, lang: str) -> tuple[str, list[str]]:
     """The heading and lines of a message's evidence: each flag with its evidence (a flag
-    the reason has no clause for, alone); for a message without flags, its reason (why a
-    row was rejected), if any."""
+    recorded without a detail, alone); for a message without flags, its reason (why a row
+    was rejected), if any."""
     evidence = m.evidence
     lines = [_evidence_line(e, lang) for e in evidence]
     explained = {e.flag for e in evidence}

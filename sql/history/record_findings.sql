@@ -1,8 +1,12 @@
 -- reads: findings, message_context, send_batch, history_personal(), $history_run_id
 -- The history rows of one run (its id in the variable history_run_id), by the column names
--- of history.findings: each message's verdict with the evidence behind it, from the run's
--- in-memory tables (findings, send_batch, message_context). history_personal() keeps a phone or name as
--- the history's personal-data setting says (a keyed hash by default).
+-- of history.findings: each message's verdict with the evidence behind it (details, and
+-- the reason spelled from them), from the run's in-memory tables (findings, send_batch,
+-- message_context). history_personal() keeps a phone or name as the history's
+-- personal-data setting says (a keyed hash by default). The rows are written by name
+-- (reconcile/history/store.py _conformed, as INSERT ... BY NAME): the order of the columns
+-- here need not follow the table's, and a column the table gains later is NULL until this
+-- query names it.
 SELECT
     getvariable('history_run_id') AS run_id,
     f.source_row,
@@ -26,7 +30,8 @@ SELECT
     f.overdue_amount,
     f.days_past_due,
     f.last_ledger_change_at,
-    f.rule_age_hours
+    f.rule_age_hours,
+    f.details
 FROM findings AS f
 JOIN send_batch AS b USING (source_row)
 LEFT JOIN message_context AS c USING (source_row)

@@ -4,14 +4,19 @@
 -- `send`; an unreadable row is `rejected` with its cause.
 -- Needs: send_batch (staged), message_context, flag_hits (one row per check hit),
 -- verdict_policy (flag, flag_order, verdict, verdict_rank).
--- A message's hits, sorted by (source_row, flag_order), are one run of rows. Its flags,
--- reason and verdict are read off the run's first row with lead() over that one sort:
--- aggregating strings per message (list(), string_agg ... ORDER BY) costs several times
--- more. Runs longer than four hits (rare) go through a sorted list aggregate instead.
+-- details is the evidence as data: one {flag, detail} per flag, in flag order. reason is
+-- the text findings.csv shows, made from details here and nowhere else: each
+-- `FLAG: detail` joined by '; ' (a hit without a detail has no clause), or a rejected
+-- row's cause. Readers take the evidence from details: a detail may quote the drop, so
+-- the text cannot be split back reliably.
+-- A message's hits, sorted by (source_row, flag_order), are one run of rows. Its details
+-- and verdict are read off the run's first row with lead() over that one sort:
+-- aggregating per message (list(), string_agg ... ORDER BY) costs several times more.
+-- Runs longer than four hits (rare) go through a sorted list aggregate instead.
 -- The table is stored in source_row order, which the writer relies on.
 CREATE OR REPLACE TABLE findings AS
 WITH hits AS (
-    SELECT h.source_row, v.flag_order, h.flag, h.flag || ': ' || h.detail AS said,
+    SELECT h.source_row, v.flag_order, {'flag': h.flag, 'detail': h.detail} AS said,
            v.verdict_rank
     FROM flag_hits AS h
     JOIN verdict_policy AS v USING (flag)
@@ -22,16 +27,11 @@ runs AS (
         flag_order,
         lag(source_row) OVER w IS DISTINCT FROM source_row AS is_first,
         lead(source_row, 4) OVER w IS NOT DISTINCT FROM source_row AS has_more,
-        [flag,
-         CASE WHEN lead(source_row, 1) OVER w = source_row THEN lead(flag, 1) OVER w END,
-         CASE WHEN lead(source_row, 2) OVER w = source_row THEN lead(flag, 2) OVER w END,
-         CASE WHEN lead(source_row, 3) OVER w = source_row THEN lead(flag, 3) OVER w END]
-            AS flags,
-        concat_ws('; ', said,
+        [said,
          CASE WHEN lead(source_row, 1) OVER w = source_row THEN lead(said, 1) OVER w END,
          CASE WHEN lead(source_row, 2) OVER w = source_row THEN lead(said, 2) OVER w END,
-         CASE WHEN lead(source_row, 3) OVER w = source_row THEN lead(said, 3) OVER w END)
-            AS reason,
+         CASE WHEN lead(source_row, 3) OVER w = source_row THEN lead(said, 3) OVER w END]
+            AS details,
         greatest(verdict_rank,
          CASE WHEN lead(source_row, 1) OVER w = source_row THEN lead(verdict_rank, 1) OVER w END,
          CASE WHEN lead(source_row, 2) OVER w = source_row THEN lead(verdict_rank, 2) OVER w END,
@@ -43,21 +43,18 @@ runs AS (
 many AS (
     SELECT
         source_row,
-        list_sort(list(struct_pack(flag_order := flag_order, flag := flag, said := said)))
-            AS sorted,
+        list_sort(list(struct_pack(flag_order := flag_order, said := said))) AS sorted,
         max(verdict_rank) AS verdict_rank
     FROM hits
     WHERE source_row IN (SELECT source_row FROM runs WHERE is_first AND has_more)
     GROUP BY source_row
 ),
 flagged AS (
-    SELECT source_row, list_filter(flags, lambda f: f IS NOT NULL) AS flags, reason,
-           verdict_rank
+    SELECT source_row, list_filter(details, lambda d: d IS NOT NULL) AS details, verdict_rank
     FROM runs
     WHERE is_first AND NOT has_more
     UNION ALL
-    SELECT source_row, list_transform(sorted, lambda hit: hit.flag),
-           array_to_string(list_transform(sorted, lambda hit: hit.said), '; '), verdict_rank
+    SELECT source_row, list_transform(sorted, lambda hit: hit.said), verdict_rank
     FROM many
 ),
 verdicts AS (
@@ -67,10 +64,13 @@ SELECT
     b.message_id,
     CASE WHEN b.problem IS NOT NULL THEN 'rejected'
          ELSE coalesce(v.verdict, 'send') END AS verdict,
-    coalesce(f.flags, []) AS flags,
+    coalesce(list_transform(f.details, lambda d: d.flag), []) AS flags,
     c.overdue_amount,
     c.days_past_due,
-    coalesce(b.problem, f.reason, '') AS reason,
+    coalesce(b.problem,
+             array_to_string(list_transform(f.details, lambda d: d.flag || ': ' || d.detail),
+                             '; '),
+             '') AS reason,
     b.source_row,
     b.borrower_id,
     b.loan_id,
@@ -81,7 +81,8 @@ SELECT
     b.claimed_overdue_amount,
     b.claimed_days_past_due,
     c.last_ledger_change_at,
-    c.rule_age_hours
+    c.rule_age_hours,
+    coalesce(f.details, []) AS details
 FROM send_batch AS b
 LEFT JOIN message_context AS c USING (source_row)
 LEFT JOIN flagged AS f USING (source_row)

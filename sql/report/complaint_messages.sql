@@ -89,6 +89,7 @@ SELECT
     a.verdict,
     a.flags,
     a.reason,
+    a.details,
     CASE WHEN $dispatch_log THEN s.message_id IS NOT NULL ELSE a.verdict = 'send' END
         AS dispatched,
     CAST(s.sent_at AS VARCHAR) AS sent_at

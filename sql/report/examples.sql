@@ -2,8 +2,9 @@
 -- answers: what does each flag look like on real messages? Up to $per_flag messages per
 -- flag (the first in send_batch order), each message listed once, under the first of its
 -- picked flags in $flag_order (reconcile's flag order), with every flag it carries and the
--- evidence: ledger truth, what the message claimed, and the reason. Phone and name come
--- back as stored; the report masks them.
+-- evidence: ledger truth, what the message claimed, the reason, and details (each flag's
+-- evidence as {flag, detail}, which the report shows: the reason is not split). Phone and
+-- name come back as stored; the report masks them.
 -- params: $run_id, $per_flag, $flag_order (the flags in the order the report lists them)
 -- reads: findings
 WITH hits AS (
@@ -40,7 +41,8 @@ SELECT
     f.reason,
     f.flags,
     f.rule_id,
-    f.template_id
+    f.template_id,
+    f.details
 FROM grouped AS g
 JOIN findings AS f ON f.run_id = $run_id AND f.source_row = g.source_row
 ORDER BY coalesce(list_position($flag_order, g.shown_under), 1000000), g.shown_under,

@@ -1,9 +1,10 @@
 -- report: trace
 -- answers: every planned message to one person across the recorded nights: when it was
 -- planned, by which rule and template, what the ledger said at the time beside what the
--- message claimed, its verdict and the evidence of every flag (reason, one
--- "FLAG: detail" clause per flag, '; '-separated). The person is a borrower_id or, when
--- none is given, a phone as each run keeps it: in clear (runs.personal_data 'clear') or as
+-- message claimed, its verdict and the evidence of every flag (details, one
+-- {flag, detail} per flag; reason spells them out as text, or holds a rejected row's
+-- cause). The person is a borrower_id or, when none is given, a phone as each run keeps
+-- it: in clear (runs.personal_data 'clear') or as
 -- its keyed hash ('pseudonymised'; `reconcile history pseudonym` prints it), so a history
 -- holding both kinds of run is matched whole. Only the run that counts for each night
 -- (runs_by_night.is_latest) unless $all_runs; nights from $since on. Timestamps and
@@ -35,7 +36,8 @@ SELECT
     f.claimed_days_past_due,
     f.verdict,
     f.flags,
-    f.reason
+    f.reason,
+    f.details
 FROM findings AS f
 JOIN runs_by_night AS r USING (run_id)
 JOIN runs AS u USING (run_id)
