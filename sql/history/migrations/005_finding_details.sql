@@ -1,3 +1,4 @@
+-- reads: findings
 -- migration 5: each finding's evidence as data (docs/history.md): details, one
 -- {flag, detail} per flag in the order of flags, from which reason is written (an empty
 -- list for a message without flags). Runs recorded before this migration have no details
