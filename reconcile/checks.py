@@ -26,12 +26,13 @@ turns off, the history views' flag columns and the docs' flag tables all derive 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
 
 from reconcile.schema import TABLES_BY_NAME, VERDICTS
-from reconcile.sqlfiles import SqlFile, sql_files
+from reconcile.sqlfiles import SqlFile, read_sql, sql_files
 
 CHECKS_FOLDER = "nightly/checks"
 CHECK_KINDS: tuple[str, ...] = ("ledger", "feed", "contact")
@@ -138,6 +139,17 @@ def _order(text: str, where: str) -> int:
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+@cache
+def judging_sql_digest() -> str:
+    """The SQL that decides verdicts as this install has it (the truth steps, the checks,
+    findings.sql): beside the version, part of what makes two runs the same, so a check
+    added or changed without a new version makes a new run, not "already recorded"."""
+    files = [*sql_files("nightly/truth"), *sql_files(CHECKS_FOLDER),
+             SqlFile("findings.sql", read_sql("nightly/findings.sql"))]
+    text = "".join(f"{file.name}\n{file.text}\n" for file in files)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 CHECKS: dict[str, Check] = load_checks()

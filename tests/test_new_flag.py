@@ -62,13 +62,17 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_a_new_check_file_is_a_new_flag_everywhere(tree: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["ledger", "feed"])
+def test_a_new_check_file_is_a_new_flag_everywhere(tree: Path, tmp_path: Path,
+                                                  kind: str) -> None:
+    """A feed flag (a night-wide guard) shows in the report's glance by its name."""
     history = tmp_path / "history.duckdb"
     before = _run(tree, "run", str(ROOT / "sample_data"), "--out", str(tmp_path / "before"),
                   "--as-of", AS_OF, "--db", str(history), "-q")
     assert before.returncode == 0, before.stderr
 
-    (tree / "sql" / "nightly" / "checks" / "long_overdue_claim.sql").write_text(NEW_CHECK)
+    (tree / "sql" / "nightly" / "checks" / "long_overdue_claim.sql").write_text(
+        NEW_CHECK.replace("-- kind: ledger", f"-- kind: {kind}"))
     out = tmp_path / "after"
     after = _run(tree, "run", str(ROOT / "sample_data"), "--out", str(out), "--as-of", AS_OF,
                  "--db", str(history), "-q", "--config", str(_config(tmp_path)))
@@ -80,6 +84,8 @@ def test_a_new_check_file_is_a_new_flag_everywhere(tree: Path, tmp_path: Path) -
     assert flagged, "no message claims 30 days or more in sample_data"
     assert all("LONG_OVERDUE_CLAIM: message claims" in row["reason"] for row in flagged)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # The same drop, as-of and settings, judged by other SQL: a new run, not a repeat.
+    assert summary["history"] == "recorded"
     assert summary["flags"]["LONG_OVERDUE_CLAIM"] == len(flagged)
     assert list(summary["flags"])[-1] == "LONG_OVERDUE_CLAIM"  # its order: last
 
@@ -92,13 +98,15 @@ def test_a_new_check_file_is_a_new_flag_everywhere(tree: Path, tmp_path: Path) -
                              [summary["run_id"]]).fetchone()
         measure = con.execute("SELECT count FROM day_over_day WHERE run_id = ? AND "
                               "measure = 'LONG_OVERDUE_CLAIM'", [summary["run_id"]]).fetchone()
-    assert definition == [(26, "ledger", "hold", "声称逾期过久")]
+    assert definition == [(26, kind, "hold", "声称逾期过久")]
     assert column == (len(flagged),)
     assert measure == (len(flagged),)
 
-    report = _run(tree, "report", "--db", str(history), "--lang", "en")
-    assert report.returncode == 0, report.stderr
-    assert "Long overdue claim" in report.stdout
+    for report_format in ("text", "html"):
+        report = _run(tree, "report", "--db", str(history), "--lang", "en",
+                      "--format", report_format)
+        assert report.returncode == 0, report.stderr
+        assert "Long overdue claim" in report.stdout
 
 
 def _config(folder: Path) -> Path:

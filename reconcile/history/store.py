@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from reconcile import locks
-from reconcile.checks import FLAGS
+from reconcile.checks import FLAGS, judging_sql_digest
 from reconcile.config import DEFAULT_TIMEZONE, PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.history import views
@@ -141,14 +141,15 @@ class HistoryPaths:
 
 def fingerprint(result: RunResult) -> str:
     """What makes two runs the same: the input files' contents, the as-of, the settings that
-    decide verdicts and the version that judged them. Resources (memory, threads, spill
-    folder) and how the history is kept do not: a re-run with more memory is the same run;
-    a re-run after an upgrade is a new one."""
+    decide verdicts and the version and SQL that judged them. Resources (memory, threads,
+    spill folder) and how the history is kept do not: a re-run with more memory is the same
+    run; a re-run after an upgrade, or with a check added, is a new one."""
     identity = {
         "inputs": {name: f.sha256 for name, f in sorted(result.inputs.items())},
         "as_of": result.as_of,
         "settings": result.settings.judging(),
         "reconcile_version": result.version,
+        "judging_sql": judging_sql_digest(),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 

@@ -63,7 +63,7 @@ def _glance(report: Report, lang: str) -> Section:
         if glance.watched:
             parts.append(phrase("worst_rules_note", lang, nights=nights))
         parts.append(Table([phrase("guard", lang), phrase("status", lang)],
-                           [[phrase(w.FEED_GUARD_PHRASES[f.flag], lang),
+                           [[w.feed_guard_name(f.flag, lang),
                              w.feed_status(f.held, f.enabled, lang)] for f in glance.feeds],
                            phrase("feed_health", lang)))
     return Section(phrase("glance", lang), parts)

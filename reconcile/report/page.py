@@ -210,7 +210,7 @@ def _feeds(report: Report, lang: str) -> str:
     rows, classes = [], []
     for guard in report.glance.feeds:
         state = "off" if not guard.enabled else "problem" if guard.held else "ok"
-        rows.append([phrase(w.FEED_GUARD_PHRASES[guard.flag], lang),
+        rows.append([w.feed_guard_name(guard.flag, lang),
                      w.feed_status(guard.held, guard.enabled, lang)])
         classes.append(["", f"status-{state}"])
     return _table([phrase("guard", lang), phrase("status", lang)], rows, classes)

@@ -193,9 +193,16 @@ def feed_status(held: int, enabled: bool, lang: str) -> str:
     return phrase("feed_ok", lang)
 
 
-# The at-a-glance name of each night-wide guard (reconcile.checks.FEED_FLAGS).
+# The at-a-glance name of a night-wide guard (reconcile.checks.FEED_FLAGS) that has one of
+# its own; any other is shown by its flag name.
 FEED_GUARD_PHRASES: dict[str, str] = {
     "STALE_FEED": "feed_fresh",
     "INCOMPLETE_FEED": "feed_volume",
     "UNPLACED_PAYMENT": "feed_unplaced",
 }
+
+
+def feed_guard_name(flag: str, lang: str) -> str:
+    """A night-wide guard's name in the glance."""
+    key = FEED_GUARD_PHRASES.get(flag)
+    return phrase(key, lang) if key else flag_name(flag, lang)
