@@ -3,6 +3,8 @@
 An error about a caller's argument names the parameter (`parameter="as_of"`), not a
 command-line flag: Python callers see `as_of: ...`, and the CLI shows the same message under
 the option that fed that parameter (`--as-of: ...`), looked up in click's own option list.
+A message that quotes another error (DuckDB's, a database client's) quotes it through
+`one_line`, so every command shows it the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 # 128 + SIGINT, as shells report an interrupted command.
 EXIT_INTERRUPTED = 130
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line, for a one-line ReconcileError: its first line,
+    stripped (DuckDB's caret diagram and context lines dropped), followed by any 'Did you
+    mean ...' hint DuckDB gives on a line of its own; the error's class name when its
+    message is empty."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if not lines:
+        return type(error).__name__
+    hints = [line for line in lines[1:] if line.startswith("Did you mean")]
+    return " ".join([lines[0], *hints])
 
 
 class ReconcileError(Exception):

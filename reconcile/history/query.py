@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import HistoryPaths
 from reconcile.history.views import load_views
 from reconcile.safe_text import printable
@@ -79,7 +79,7 @@ def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
     try:
         con = duckdb.connect(str(path), read_only=True, config=_SESSION)
     except duckdb.Error as error:
-        raise QueryError(f"history {path}: cannot be opened ({_one_line(error)})") from error
+        raise QueryError(f"history {path}: cannot be opened ({one_line(error)})") from error
     try:
         # The one place a query may read files: the history's own Parquet folder, which
         # its views read (reconcile.history.store).
@@ -102,10 +102,10 @@ def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
             rows = relation.project(", ".join(expressions)).fetchall()
         except duckdb.PermissionException as error:
             raise QueryError(
-                f"{_one_line(error)} (reconcile query reads the history database only)"
+                f"{one_line(error)} (reconcile query reads the history database only)"
             ) from error
         except duckdb.Error as error:
-            raise QueryError(_one_line(error)) from error
+            raise QueryError(one_line(error)) from error
     finally:
         con.close()
     zoned = [i for i, t in enumerate(types) if t == _TIMESTAMPTZ]
@@ -138,7 +138,7 @@ def _read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as error:
-        raise QueryError(_one_line(error)) from error
+        raise QueryError(one_line(error)) from error
     if not statements:
         raise QueryError("no SQL statement given")
     if len(statements) > 1:
@@ -166,13 +166,6 @@ def _refusal(sql: str) -> str:
         what = "COPY ... TO"
     return (f"{what} is refused: reconcile query only reads the history "
             f"(allowed: {_ALLOWED_WORDS})")
-
-
-def _one_line(error: duckdb.Error) -> str:
-    """DuckDB's message without its caret diagram; a 'Did you mean' hint is kept."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    kept = [lines[0]] + [line for line in lines[1:] if line.startswith("Did you mean")]
-    return " ".join(kept)
 
 
 def _with_zone(row: Row, indexes: list[int], zone: ZoneInfo) -> Row:

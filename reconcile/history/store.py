@@ -39,7 +39,7 @@ import duckdb
 
 from reconcile import locks
 from reconcile.config import PSEUDONYMISED, Settings
-from reconcile.errors import ConfigError, ReconcileError
+from reconcile.errors import ConfigError, ReconcileError, one_line
 from reconcile.history import views
 from reconcile.result import PreviousNight
 from reconcile.sqlfiles import quote_identifier, quote_literal, sql_root
@@ -489,9 +489,8 @@ def _is_legacy(paths: HistoryPaths) -> bool:
         if paths.data.is_dir():
             # A catalog of this layout that a writable session holds: it is rebuilt aside.
             return False
-        first_line = str(error).splitlines()[0]
-        raise ReconcileError(f"history {paths.catalog}: cannot be opened ({first_line})"
-                             ) from error
+        raise ReconcileError(f"history {paths.catalog}: cannot be opened "
+                             f"({one_line(error)})") from error
 
 
 def holds_legacy_tables(con: duckdb.DuckDBPyConnection) -> bool:

@@ -25,7 +25,7 @@ from reconcile.config import (
     PSEUDONYMISED,
     Settings,
 )
-from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
 from reconcile.sqlfiles import read_sql
@@ -496,11 +496,6 @@ def check_history_catalog(con: duckdb.DuckDBPyConnection, db_path: Path,
         raise ReportError(f"history {db_path}: in the single-file layout of an earlier "
                           f"reconcile; `reconcile history migrate --db {db_path}` converts "
                           "it once (the next recorded run does too)")
-
-
-def one_line(error: Exception) -> str:
-    """An error's first line, for a one-line message."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[tuple[Any, ...]]:
