@@ -13,7 +13,6 @@ import io
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +25,7 @@ import duckdb
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import HistoryPaths
 from reconcile.history.views import load_views
-from reconcile.safe_text import printable
+from reconcile.safe_text import display_width, printable
 from reconcile.sqlfiles import quote_literal
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
@@ -207,9 +206,9 @@ def render_table(columns: Sequence[str], rows: Sequence[Row]) -> str:
         return "\n".join(str(row[1]).rstrip("\n") for row in rows)  # EXPLAIN's plan, as drawn
     cells = [[_table_cell(v) for v in row] for row in rows]
     header = [_escape(c) for c in columns]
-    widths = [_width(h) for h in header]
+    widths = [display_width(h) for h in header]
     for row_cells in cells:
-        widths = [max(w, _width(c)) for w, c in zip(widths, row_cells, strict=True)]
+        widths = [max(w, display_width(c)) for w, c in zip(widths, row_cells, strict=True)]
     numeric = [
         bool(rows) and all(_is_number(row[i]) or row[i] is None for row in rows)
         and any(row[i] is not None for row in rows)
@@ -260,7 +259,7 @@ def _wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in text.split():
-        if current and _width(current) + 1 + _width(word) > width:
+        if current and display_width(current) + 1 + display_width(word) > width:
             lines.append(current)
             current = word
         else:
@@ -336,11 +335,6 @@ def _escape(text: str) -> str:
     return printable(text)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text if not unicodedata.combining(ch))
-
-
 def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
+    fill = " " * (width - display_width(text))
     return fill + text if right else text + fill
