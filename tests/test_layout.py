@@ -98,7 +98,7 @@ def test_shared_modules_import_no_stage() -> None:
               "reconcile.cli")
     for name in ("reconcile.errors", "reconcile.config", "reconcile.schema",
                  "reconcile.sqlfiles", "reconcile.locks", "reconcile.timestamps",
-                 "reconcile.safe_text", "reconcile.faults"):
+                 "reconcile.safe_text", "reconcile.faults", "reconcile.atomic"):
         assert not any(in_package(t, s) for t in GRAPH[name] for s in stages), name
 
 

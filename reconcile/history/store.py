@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from reconcile import locks
+from reconcile import atomic, locks
 from reconcile.config import PSEUDONYMISED, Settings
 from reconcile.errors import ConfigError, ReconcileError, one_line
 from reconcile.history import views
@@ -240,7 +240,7 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
         _write_parquet(con, f"SELECT * FROM {STAGING_SCHEMA}.{table} LIMIT 0", aside)
         schema_file = paths.folder(table) / SCHEMA_PARTITION / SCHEMA_FILE
         schema_file.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(aside, schema_file)  # a reader never sees half a file
+        atomic.publish(aside, schema_file)  # a reader never sees half a file
     fresh = paths.staging / f"catalog-{secrets.token_hex(4)}.duckdb"
     with contextlib.closing(duckdb.connect(str(fresh))) as catalog:
         catalog.execute("SET enable_progress_bar = false")
@@ -256,9 +256,7 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
                         [str(paths.data), schema_version()])
         views.create_views(catalog)
         catalog.execute("CHECKPOINT")
-    _fsync(fresh)
-    os.replace(fresh, paths.catalog)
-    _fsync(paths.catalog.parent)
+    atomic.publish(fresh, paths.catalog, durable=True)
 
 
 def read_history_sql(name: str) -> str:
@@ -287,15 +285,6 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY (SELECT {listed} FROM ({query})) TO {quote_literal(str(path))} "
                 "(FORMAT parquet, COMPRESSION zstd)")
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file or folder to disk, so a rename never publishes what a crash can lose."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # --- reading the recorded runs -------------------------------------------------------------
@@ -385,8 +374,8 @@ def _conformed(con: duckdb.DuckDBPyConnection, table: str, source: str) -> str:
 
 def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id: str,
                     findings: str) -> None:
-    """The staged runs row and the `findings` query's rows as the run's two files: written
-    aside, fsynced, then renamed into their night (findings first)."""
+    """The staged runs row and the `findings` query's rows as the run's two files: both
+    written aside, then each flushed and renamed into its night (findings first)."""
     (night,) = con.execute(
         "SELECT CAST(timezone(coalesce(CAST(settings ->> 'timezone' AS VARCHAR), ?), as_of) "
         f"AS DATE) FROM {STAGING_SCHEMA}.runs", [Settings().timezone]).fetchone() or (None,)
@@ -397,12 +386,10 @@ def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id:
     for table in RECORDED_TABLES:
         written[table] = aside / f"{table}.parquet"
         _write_parquet(con, sources[table], written[table])
-        _fsync(written[table])
     for table in RECORDED_TABLES:
         target = paths.file(table, str(night), run_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(written[table], target)
-        _fsync(target.parent)
+        atomic.publish(written[table], target, durable=True)
     shutil.rmtree(aside, ignore_errors=True)
     con.execute(f"DROP SCHEMA memory.{STAGING_SCHEMA} CASCADE")
 
