@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from drops import LEDGER_ONLY_CONFIG, Drop, disabled_config, invoke, read_csv_rows
 
-from reconcile.nightly.feeds import EXIT_UNPLACED_PAYMENTS
+from reconcile.errors import EXIT_UNPLACED_PAYMENTS
 from reconcile.schema import CONTACT_POLICY_FLAGS
 
 AS_OF = "2026-11-23T02:00:00+08:00"

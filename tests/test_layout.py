@@ -110,3 +110,18 @@ def test_sql_folders_mirror_the_stages() -> None:
         "truth"]
     assert {p.name for p in (ROOT / "sql" / "history").iterdir()} == {
         "catalog.sql", "migrations", "record_findings.sql", "views"}
+
+
+def test_every_exit_code_is_defined_in_errors_only() -> None:
+    """reconcile/errors.py defines every EXIT_* code; other modules import them from there
+    (no second definition, no alias)."""
+    defined: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.startswith("EXIT_"):
+                    defined.setdefault(name, []).append(target.id)
+    assert set(defined) == {"reconcile.errors"}, defined
+    assert {"EXIT_OK", "EXIT_BAD_INPUT", "EXIT_LOCKED"} <= set(defined["reconcile.errors"])

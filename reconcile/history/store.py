@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from reconcile.result import RunResult
 
 _MIGRATION_NAME = re.compile(r"^(\d+)_(\w+)\.sql$")
-EXIT_LOCKED = locks.EXIT_LOCKED
 # The in-memory schema a run's history rows are built in before they are written out.
 STAGING_SCHEMA = "history_record"
 # Written first to last: a run's runs file is its commit record.
