@@ -45,7 +45,6 @@ FALSE_POSITIVE_DEFINITION = (
 # order of staleness.sql's count columns.
 STALENESS_BUCKETS: tuple[str, ...] = ("<6h", "6–12h", "12–24h", "24–48h", "≥48h")
 EXAMPLES_PER_FLAG = 3
-TOP = 10
 # Trends cover this many recorded nights; the at-a-glance medians the last SHORT_WINDOW
 # nights before the reported one.
 TREND_NIGHTS = 30
