@@ -28,7 +28,7 @@ from reconcile.config import (
 from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import holds_legacy_tables
 from reconcile.schema import FEED_FLAGS, FLAGS, OUTCOMES
-from reconcile.sqlfiles import read_sql
+from reconcile.sqlfiles import quote_literal, read_sql
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
@@ -514,7 +514,7 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
     current_id, timezone, previous_id = chosen[0]
     timezone = timezone or Settings().timezone
     # Timestamps are shown in the chosen run's configured time zone.
-    con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"SET TimeZone = {quote_literal(str(timezone))}")
 
     run = _run_info(con, current_id)
     verdict_counts = dict(query(con, "verdict_counts", run_id=current_id))
