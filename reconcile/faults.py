@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from reconcile.errors import InputError, ReconcileError, UnexpectedError
+from reconcile.errors import InputError, ReconcileError, UnexpectedError, one_line
 
 # The classes that are the machine's fault whatever statement raised them.
 MACHINE_FAULTS: tuple[type[duckdb.Error], ...] = (
@@ -74,7 +74,7 @@ def from_duckdb(
     if found is not None:
         return InputError(_unreadable(*found))
     return UnexpectedError(
-        f"unexpected {type(error).__name__} while {doing}: {_first_line(error)}")
+        f"unexpected {type(error).__name__} while {doing}: {one_line(error)}")
 
 
 def _may_be_data(error: duckdb.Error) -> bool:
@@ -86,7 +86,7 @@ def _may_be_data(error: duckdb.Error) -> bool:
 
 def _machine_fault(error: duckdb.Error, doing: str,
                    con: duckdb.DuckDBPyConnection | None) -> str:
-    detail = _first_line(error)
+    detail = one_line(error)
     if isinstance(error, duckdb.OutOfMemoryException):
         limit = _setting(con, "memory_limit")
         shown = f" (memory_limit {limit})" if limit else ""
@@ -145,12 +145,8 @@ def _setting(con: duckdb.DuckDBPyConnection | None, name: str) -> str:
     return str(row[0]) if row and row[0] is not None else ""
 
 
-def _first_line(error: duckdb.Error) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0].strip()
-
-
 def _detail(error: duckdb.Error, path: Path) -> str:
     """The error's first line without its kind, naming the file by its name only."""
-    line = _KIND_PREFIX.sub("", _first_line(error))
+    line = _KIND_PREFIX.sub("", one_line(error))
     line = line.replace(f'Failed to read file "{path}": ', "")
     return line.replace(str(path), path.name)

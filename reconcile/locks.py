@@ -18,10 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from reconcile.errors import ReconcileError
+from reconcile.errors import EXIT_LOCKED, ReconcileError
 
-# sysexits' EX_TEMPFAIL: a scheduler may simply try again later.
-EXIT_LOCKED = 75
 # How often a waiting run tries the lock again.
 _POLL_SECONDS = 0.2
 

@@ -4,11 +4,15 @@ An id or a message text may hold ESC sequences (colours, a cleared screen, a win
 a hyperlink), a carriage return that overwrites the line before it, or a bidi override
 that reorders what is shown. `printable` is applied where reconcile's output meets a
 terminal or a rendered document; it leaves every other character as it is.
+
+`display_width` is how many terminal columns a text takes, for the tables and the wrapped
+lines of the text report and `reconcile query`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls, DEL, C1 controls (0x9b is CSI on some terminals), the line and paragraph
 # separators, and the bidi embeddings, overrides, isolates and marks.
@@ -31,3 +35,10 @@ def printable(text: str, keep: str = "") -> str:
         return _SHORT.get(char) or f"\\u{ord(char):04x}"
 
     return _UNSAFE.sub(escaped, text)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns text takes: East Asian wide and full-width characters take two, a
+    combining mark (drawn on the character before it) none, any other character one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text if not unicodedata.combining(ch))

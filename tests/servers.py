@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
+from reconcile.sqlfiles import quote_literal
+
 Kind = Literal["postgresql", "mysql"]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -270,7 +272,7 @@ def read_drop_file(path: Path) -> pa.Table:
     """A drop file as Arrow: CSV with every column as text, Parquet with its own types."""
     import duckdb
 
-    literal = "'" + str(path).replace("'", "''") + "'"
+    literal = quote_literal(str(path))
     if path.name.endswith(".parquet"):
         query = f"SELECT * FROM read_parquet({literal})"
     else:

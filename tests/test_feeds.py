@@ -13,7 +13,7 @@ import pytest
 from drops import LEDGER_ONLY_CONFIG, Drop, disabled_config, invoke, read_csv_rows
 
 from reconcile.checks import CONTACT_POLICY_FLAGS
-from reconcile.nightly.feeds import EXIT_UNPLACED_PAYMENTS
+from reconcile.errors import EXIT_UNPLACED_PAYMENTS
 
 AS_OF = "2026-11-23T02:00:00+08:00"
 # The contact checks are off: these drops send to one borrower several times.

@@ -13,8 +13,7 @@ import pytest
 from drops import invoke
 from generated import rewrite_csv
 
-from reconcile.cli.main import EXIT_DISAGREE
-from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK
 from reconcile.synth.generator import CONFIG_FILE
 
 

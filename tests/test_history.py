@@ -16,9 +16,8 @@ import duckdb
 import pytest
 from drops import Drop, invoke, read_csv_rows
 
-from reconcile.cli.main import EXIT_BLOCK_RATE
 from reconcile.config import Settings
-from reconcile.errors import EXIT_OK
+from reconcile.errors import EXIT_BLOCK_RATE, EXIT_LOCKED, EXIT_OK
 from reconcile.history import store as history
 
 AS_OF = "2026-11-23T02:00:00+08:00"
@@ -113,7 +112,7 @@ def test_a_second_run_on_the_same_history_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "history.duckdb"
     with history.locked(db, "20261123T000000Z-abcdef"):
         result = run_with_db(data_dir, tmp_path / "out", db)
-    assert result.exit_code == history.EXIT_LOCKED
+    assert result.exit_code == EXIT_LOCKED
     assert "in use by run 20261123T000000Z-abcdef (pid" in result.stderr
     assert not (tmp_path / "out").exists()
     assert run_with_db(data_dir, tmp_path / "out", db).exit_code == EXIT_OK

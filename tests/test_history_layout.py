@@ -25,9 +25,8 @@ from hypothesis import strategies as st
 from test_history import small_drop
 
 import reconcile
-from reconcile import locks
 from reconcile.config import Settings
-from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OK
 from reconcile.history import store as history
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,7 +180,7 @@ def test_a_refused_writer_names_the_holder(data_dir: Path, tmp_path: Path) -> No
     db = tmp_path / "history.duckdb"
     with history.locked(db, "20261123T000000Z-abcdef"):
         result = record(data_dir, tmp_path / "out", db, 0, "--wait-lock", "0.3")
-    assert result.exit_code == locks.EXIT_LOCKED
+    assert result.exit_code == EXIT_LOCKED
     assert "in use by run 20261123T000000Z-abcdef" in result.stderr
     assert "waited 0.3 s" in result.stderr
 

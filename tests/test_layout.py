@@ -5,12 +5,18 @@
 - the CLI package is imported by nothing outside it (but `python -m reconcile`);
 - the nightly path, the history and the report never reach the synthetic-data tools or the
   CLI, not even through another module;
-- every SQL file sits in the folder of the stage that runs it.
+- every SQL file sits in the folder of the stage that runs it;
+- every exit code is defined in reconcile/errors.py only;
+- the source distribution holds everything the tests read, so they run from it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -98,7 +104,7 @@ def test_shared_modules_import_no_stage() -> None:
               "reconcile.cli")
     for name in ("reconcile.errors", "reconcile.config", "reconcile.schema",
                  "reconcile.sqlfiles", "reconcile.locks", "reconcile.timestamps",
-                 "reconcile.safe_text", "reconcile.faults"):
+                 "reconcile.safe_text", "reconcile.faults", "reconcile.atomic"):
         assert not any(in_package(t, s) for t in GRAPH[name] for s in stages), name
 
 
@@ -110,3 +116,51 @@ def test_sql_folders_mirror_the_stages() -> None:
         "truth"]
     assert {p.name for p in (ROOT / "sql" / "history").iterdir()} == {
         "catalog.sql", "migrations", "record_findings.sql", "views"}
+
+
+def test_every_exit_code_is_defined_in_errors_only() -> None:
+    """reconcile/errors.py defines every EXIT_* code; other modules import them from there
+    (no second definition, no alias)."""
+    defined: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.startswith("EXIT_"):
+                    defined.setdefault(name, []).append(target.id)
+    assert set(defined) == {"reconcile.errors"}, defined
+    assert {"EXIT_OK", "EXIT_BAD_INPUT", "EXIT_LOCKED"} <= set(defined["reconcile.errors"])
+
+
+SDIST_INCLUDE = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                    ["tool"]["hatch"]["build"]["targets"]["sdist"]["include"])
+
+
+def top_level_names_the_tests_read() -> set[str]:
+    """The repository's top-level files and folders a test reads, as the tests spell them
+    (`ROOT / "sample_data"`, `Path(__file__).resolve().parent.parent / "docs"`), with the
+    tests themselves and pyproject.toml (read here)."""
+    spelled = re.compile(r'(?:ROOT|parent\.parent|parents\[1\])\s*/\s*"([^"/]+)')
+    found = {"tests", "pyproject.toml"}
+    for path in (ROOT / "tests").glob("*.py"):
+        found |= set(spelled.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_the_sdist_holds_every_top_level_name_the_tests_read() -> None:
+    read = top_level_names_the_tests_read()
+    assert {"sql", "sample_data", "docs", ".ci", "README.md"} <= read  # the scan finds them
+    assert sorted(read - SDIST_INCLUDE) == [], "add them to [tool.hatch.build.targets.sdist]"
+
+
+def test_the_sdist_holds_every_top_level_name_in_version_control() -> None:
+    """Benchmarks and the changelog too: docs pages name files under benchmarks/, and
+    tests/test_docs.py checks they exist."""
+    git = shutil.which("git")
+    listed = subprocess.run([git, "-C", str(ROOT), "ls-files"], capture_output=True,
+                            text=True, check=False) if git else None
+    if listed is None or listed.returncode != 0:
+        pytest.skip("not a git checkout (an unpacked sdist, say)")
+    tracked = {line.split("/", 1)[0] for line in listed.stdout.splitlines()}
+    assert sorted(tracked - SDIST_INCLUDE - {".gitignore"}) == []

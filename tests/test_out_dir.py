@@ -28,7 +28,7 @@ from click.testing import Result
 from drops import Drop, invoke
 
 from reconcile import locks, run
-from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK, ConfigError
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OK, ConfigError
 from reconcile.nightly import out_dir, writer
 from reconcile.nightly.out_dir import MANIFEST_FILE, OWNER_FILE, OutputClaim, claim
 
@@ -125,7 +125,7 @@ def test_a_second_run_into_the_same_out_exits_75_and_harms_nothing(
     with live_run(out) as first:
         working = snapshot(tmp_path)
         result = run_cli(data_dir, out)
-        assert result.exit_code == locks.EXIT_LOCKED, result.output
+        assert result.exit_code == EXIT_LOCKED, result.output
         assert f"output folder {out} is in use by run {first.run_id} (pid " in result.stderr
         assert snapshot(tmp_path) == working  # its partial and spill folders, out as it was
         with pytest.raises(locks.Locked, match="is in use by run"):
@@ -374,7 +374,7 @@ def test_wait_lock_gives_up_after_its_seconds(data_dir: Path, tmp_path: Path) ->
     out = tmp_path / "out"
     with live_run(out) as first:
         result = run_cli(data_dir, out, "--wait-lock", "0.3")
-        assert result.exit_code == locks.EXIT_LOCKED
+        assert result.exit_code == EXIT_LOCKED
         assert f"in use by run {first.run_id}" in result.stderr
         assert "(waited 0.3 s)" in result.stderr
         first.finish()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.history import store as history
 from reconcile.report.build import SECTION_QUERIES, build_report, mask_pii
 from reconcile.report.render import FORMATS, render
+from reconcile.report.text import table
+from reconcile.safe_text import display_width
 
 RAW_PHONES = {f[6] for _, _, findings in NIGHTS.values() for f in findings}
 RAW_NAMES = {f[7] for _, _, findings in NIGHTS.values() for f in findings}
@@ -41,8 +42,20 @@ def report_cli(*args: str | Path):  # type: ignore[no-untyped-def]
                               catch_exceptions=False)
 
 
-def display_width(line: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+@pytest.mark.parametrize(("text", "columns"), [
+    ("abc", 3),
+    ("张三", 4),            # wide: two columns each
+    ("ＡＢ", 4),            # full-width: two columns each
+    ("e\u0301", 1),        # e and a combining acute accent: one column
+    ("", 0),
+])
+def test_display_width_counts_terminal_columns(text: str, columns: int) -> None:
+    assert display_width(text) == columns
+
+
+def test_a_combining_mark_takes_no_column_in_a_text_table() -> None:
+    lines = table(["name", "n"], [["Jose\u0301", "1"], ["张三", "22"]])
+    assert [display_width(line) for line in lines] == [14, 14, 14]
 
 
 # --- masking -----------------------------------------------------------------------------

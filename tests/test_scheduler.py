@@ -18,16 +18,18 @@ from reconcile import locks
 from reconcile.checks import CONTACT_POLICY_FLAGS, FEED_FLAGS
 from reconcile.cli import main as cli
 from reconcile.config import load_settings
-from reconcile.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
-from reconcile.nightly import writer
-from reconcile.nightly.engine import run
-from reconcile.nightly.policy import (
+from reconcile.errors import (
+    EXIT_BAD_INPUT,
     EXIT_BLOCK_RATE,
     EXIT_HOLD_RATE,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
     EXIT_NOTHING_TO_SEND,
-    ExitPolicy,
-    nothing_to_send_warning,
+    EXIT_OK,
 )
+from reconcile.nightly import writer
+from reconcile.nightly.engine import run
+from reconcile.nightly.policy import ExitPolicy, nothing_to_send_warning
 from reconcile.result import RunResult
 from reconcile.timestamps import iso_text
 
@@ -300,10 +302,10 @@ def test_json_lock_refusal_is_an_error_event(tmp_path: Path) -> None:
     with locks.exclusive(db.with_name(db.name + ".lock"), "other-run", "history"):
         result = invoke("run", data_dir, "--out", tmp_path / "out", "--as-of", AS_OF,
                         "--db", db, "--log-format", "json")
-    assert result.exit_code == locks.EXIT_LOCKED
+    assert result.exit_code == EXIT_LOCKED
     lines = json_lines(result.stderr)
     assert lines[0]["event"] == "start"
-    assert lines[-1]["event"] == "error" and lines[-1]["exit_code"] == locks.EXIT_LOCKED
+    assert lines[-1]["event"] == "error" and lines[-1]["exit_code"] == EXIT_LOCKED
     assert "in use by run other-run" in lines[-1]["message"]
 
 

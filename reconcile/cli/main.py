@@ -22,13 +22,9 @@ from reconcile.cli.query import query
 from reconcile.cli.report import report
 from reconcile.cli.trace import complaints, trace
 from reconcile.config import DATABASE, PROFILES, SOURCES_TABLE, load_settings, with_overrides
+from reconcile.errors import EXIT_BLOCK_RATE, EXIT_DISAGREE, EXIT_HOLD_RATE, EXIT_NOTHING_TO_SEND
 from reconcile.nightly.engine import run
-from reconcile.nightly.policy import (
-    EXIT_BLOCK_RATE,
-    EXIT_HOLD_RATE,
-    EXIT_NOTHING_TO_SEND,
-    ExitPolicy,
-)
+from reconcile.nightly.policy import ExitPolicy
 from reconcile.spark.options import SparkOptions
 from reconcile.synth.options import (
     DEFAULT_AS_OF,
@@ -38,12 +34,6 @@ from reconcile.synth.options import (
     TIMESTAMP_STYLES,
 )
 from reconcile.version import __version__
-
-# The stricter policies a scheduler may ask for (reconcile.nightly.policy) exit EXIT_BLOCK_RATE (3),
-# EXIT_HOLD_RATE (5) or EXIT_NOTHING_TO_SEND (6); re-exported here for callers of the CLI.
-__all__ = ["EXIT_BLOCK_RATE", "EXIT_HOLD_RATE", "EXIT_NOTHING_TO_SEND", "main"]
-# `reconcile verify`: the run and the labels disagree on at least one message.
-EXIT_DISAGREE = 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

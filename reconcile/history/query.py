@@ -13,7 +13,6 @@ import io
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -24,10 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from reconcile.config import DEFAULT_TIMEZONE
-from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import HistoryPaths
 from reconcile.history.views import load_views
-from reconcile.safe_text import printable
+from reconcile.safe_text import display_width, printable
 from reconcile.sqlfiles import quote_literal
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
@@ -81,7 +80,7 @@ def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
     try:
         con = duckdb.connect(str(path), read_only=True, config=_SESSION)
     except duckdb.Error as error:
-        raise QueryError(f"history {path}: cannot be opened ({_one_line(error)})") from error
+        raise QueryError(f"history {path}: cannot be opened ({one_line(error)})") from error
     try:
         # The one place a query may read files: the history's own Parquet folder, which
         # its views read (reconcile.history.store).
@@ -104,10 +103,10 @@ def run_query(history_db: str | Path, sql: str) -> tuple[list[str], list[Row]]:
             rows = relation.project(", ".join(expressions)).fetchall()
         except duckdb.PermissionException as error:
             raise QueryError(
-                f"{_one_line(error)} (reconcile query reads the history database only)"
+                f"{one_line(error)} (reconcile query reads the history database only)"
             ) from error
         except duckdb.Error as error:
-            raise QueryError(_one_line(error)) from error
+            raise QueryError(one_line(error)) from error
     finally:
         con.close()
     zoned = [i for i, t in enumerate(types) if t == _TIMESTAMPTZ]
@@ -142,7 +141,7 @@ def _read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as error:
-        raise QueryError(_one_line(error)) from error
+        raise QueryError(one_line(error)) from error
     if not statements:
         raise QueryError("no SQL statement given")
     if len(statements) > 1:
@@ -170,13 +169,6 @@ def _refusal(sql: str) -> str:
         what = "COPY ... TO"
     return (f"{what} is refused: reconcile query only reads the history "
             f"(allowed: {_ALLOWED_WORDS})")
-
-
-def _one_line(error: duckdb.Error) -> str:
-    """DuckDB's message without its caret diagram; a 'Did you mean' hint is kept."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    kept = [lines[0]] + [line for line in lines[1:] if line.startswith("Did you mean")]
-    return " ".join(kept)
 
 
 def _with_zone(row: Row, indexes: list[int], zone: ZoneInfo) -> Row:
@@ -218,9 +210,9 @@ def render_table(columns: Sequence[str], rows: Sequence[Row]) -> str:
         return "\n".join(str(row[1]).rstrip("\n") for row in rows)  # EXPLAIN's plan, as drawn
     cells = [[_table_cell(v) for v in row] for row in rows]
     header = [_escape(c) for c in columns]
-    widths = [_width(h) for h in header]
+    widths = [display_width(h) for h in header]
     for row_cells in cells:
-        widths = [max(w, _width(c)) for w, c in zip(widths, row_cells, strict=True)]
+        widths = [max(w, display_width(c)) for w, c in zip(widths, row_cells, strict=True)]
     numeric = [
         bool(rows) and all(_is_number(row[i]) or row[i] is None for row in rows)
         and any(row[i] is not None for row in rows)
@@ -271,7 +263,7 @@ def _wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in text.split():
-        if current and _width(current) + 1 + _width(word) > width:
+        if current and display_width(current) + 1 + display_width(word) > width:
             lines.append(current)
             current = word
         else:
@@ -347,11 +339,6 @@ def _escape(text: str) -> str:
     return printable(text)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text if not unicodedata.combining(ch))
-
-
 def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
+    fill = " " * (width - display_width(text))
     return fill + text if right else text + fill

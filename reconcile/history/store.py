@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from reconcile import locks
+from reconcile import atomic, locks
 from reconcile.checks import FLAGS, judging_sql_digest
 from reconcile.config import DEFAULT_TIMEZONE, PSEUDONYMISED, Settings
-from reconcile.errors import ConfigError, ReconcileError
+from reconcile.errors import ConfigError, ReconcileError, one_line
 from reconcile.history import views
 from reconcile.records import first_record, records
 from reconcile.result import PreviousNight
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from reconcile.result import RunResult
 
 _MIGRATION_NAME = re.compile(r"^(\d+)_(\w+)\.sql$")
-EXIT_LOCKED = locks.EXIT_LOCKED
 # The in-memory schema a run's history rows are built in before they are written out.
 STAGING_SCHEMA = "history_record"
 # Written first to last: a run's runs file is its commit record.
@@ -246,7 +245,7 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
         _write_parquet(con, f"SELECT * FROM {STAGING_SCHEMA}.{table} LIMIT 0", aside)
         schema_file = paths.folder(table) / SCHEMA_PARTITION / SCHEMA_FILE
         schema_file.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(aside, schema_file)  # a reader never sees half a file
+        atomic.publish(aside, schema_file)  # a reader never sees half a file
     fresh = paths.staging / f"catalog-{secrets.token_hex(4)}.duckdb"
     with contextlib.closing(duckdb.connect(str(fresh))) as catalog:
         catalog.execute("SET enable_progress_bar = false")
@@ -264,9 +263,7 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
                         [str(paths.data), schema_version(), views.views_digest()])
         views.create_views(catalog)
         catalog.execute("CHECKPOINT")
-    _fsync(fresh)
-    os.replace(fresh, paths.catalog)
-    _fsync(paths.catalog.parent)
+    atomic.publish(fresh, paths.catalog, durable=True)
 
 
 def read_history_sql(name: str) -> str:
@@ -295,15 +292,6 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY (SELECT {listed} FROM ({query})) TO {quote_literal(str(path))} "
                 "(FORMAT parquet, COMPRESSION zstd)")
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file or folder to disk, so a rename never publishes what a crash can lose."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # --- reading the recorded runs -------------------------------------------------------------
@@ -402,8 +390,8 @@ def _conformed(con: duckdb.DuckDBPyConnection, table: str, source: str) -> str:
 
 def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id: str,
                     findings: str) -> None:
-    """The staged runs row and the `findings` query's rows as the run's two files: written
-    aside, fsynced, then renamed into their night (findings first)."""
+    """The staged runs row and the `findings` query's rows as the run's two files: both
+    written aside, then each flushed and renamed into its night (findings first)."""
     (night,) = con.execute(
         "SELECT CAST(timezone(coalesce(CAST(settings ->> 'timezone' AS VARCHAR), ?), as_of) "
         f"AS DATE) FROM {STAGING_SCHEMA}.runs", [DEFAULT_TIMEZONE]).fetchone() or (None,)
@@ -414,12 +402,10 @@ def _publish_staged(con: duckdb.DuckDBPyConnection, paths: HistoryPaths, run_id:
     for table in RECORDED_TABLES:
         written[table] = aside / f"{table}.parquet"
         _write_parquet(con, sources[table], written[table])
-        _fsync(written[table])
     for table in RECORDED_TABLES:
         target = paths.file(table, str(night), run_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(written[table], target)
-        _fsync(target.parent)
+        atomic.publish(written[table], target, durable=True)
     shutil.rmtree(aside, ignore_errors=True)
     con.execute(f"DROP SCHEMA memory.{STAGING_SCHEMA} CASCADE")
 
@@ -506,9 +492,8 @@ def _is_legacy(paths: HistoryPaths) -> bool:
         if paths.data.is_dir():
             # A catalog of this layout that a writable session holds: it is rebuilt aside.
             return False
-        first_line = str(error).splitlines()[0]
-        raise ReconcileError(f"history {paths.catalog}: cannot be opened ({first_line})"
-                             ) from error
+        raise ReconcileError(f"history {paths.catalog}: cannot be opened "
+                             f"({one_line(error)})") from error
 
 
 def holds_legacy_tables(con: duckdb.DuckDBPyConnection) -> bool:

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import duckdb
 
 from reconcile.config import Settings
-from reconcile.errors import ConfigError, InputError, ReconcileError
+from reconcile.errors import ConfigError, InputError, ReconcileError, one_line
 from reconcile.nightly.inputs import DATABASE_FORMATS, InputFile, check_columns, load
 from reconcile.schema import TABLES_BY_NAME, Table
 from reconcile.sqlfiles import quote_identifier, read_sql
@@ -226,7 +226,7 @@ def _read_table(con: duckdb.DuckDBPyConnection, reader: _Reader, source: Databas
         batches = reader.arrow(query)
     except Exception as error:  # each client has its own error classes
         raise InputError(f"{label}: cannot be read from {snapshot.source} "
-                         f"({_first_line(error)})") from error
+                         f"({one_line(error)})") from error
     incoming = f"incoming_{table.name}"
     con.complete()  # register() refuses while an earlier fetchone() left a result open
     con.register(incoming, batches)
@@ -261,10 +261,6 @@ def _digest(con: duckdb.DuckDBPyConnection, raw_table: str, columns: tuple[str, 
     return int(rows), hashlib.sha256(text.encode()).hexdigest()
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
 @contextlib.contextmanager
 def _open(source: DatabaseSource) -> Iterator[_Reader]:
     """A reader inside its snapshot transaction; the transaction ends (rolled back: it only
@@ -277,7 +273,7 @@ def _open(source: DatabaseSource) -> Iterator[_Reader]:
                           " pip install 'reconcile[database]'", parameter="source") from error
     except Exception as error:  # a connection the server refused
         raise ReconcileError(f"cannot connect to {redact(source.url)}: "
-                             f"{_first_line(error)}") from error
+                             f"{one_line(error)}") from error
     try:
         yield reader
     finally:

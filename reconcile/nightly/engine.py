@@ -19,7 +19,7 @@ import duckdb
 
 from reconcile.checks import FLAGS
 from reconcile.config import Settings
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, one_line
 from reconcile.faults import from_duckdb, run_step
 from reconcile.history import store as history
 from reconcile.nightly import feeds, writer
@@ -302,8 +302,8 @@ def _set_resources(con: duckdb.DuckDBPyConnection, settings: Settings, spill_dir
         if settings.threads:
             con.execute(f"SET threads = {int(settings.threads)}")
     except duckdb.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise ConfigError(f"resource setting refused by DuckDB: {first_line}") from error
+        raise ConfigError(f"resource setting refused by DuckDB: {one_line(error)}"
+                          ) from error
 
 
 def _resolve_as_of(

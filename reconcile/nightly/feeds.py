@@ -14,13 +14,11 @@ import duckdb
 
 from reconcile.checks import FEED_FLAGS
 from reconcile.config import Settings
-from reconcile.errors import ReconcileError
+from reconcile.errors import EXIT_UNPLACED_PAYMENTS, ReconcileError
 from reconcile.nightly.inputs import InputFile
 from reconcile.result import NAMED_PAYMENTS, PreviousNight, UnplacedMoney
 from reconcile.schema import LEDGER_TABLES
 
-# The `fail` policy's stop: settled or pending money the night cannot place.
-EXIT_UNPLACED_PAYMENTS = 4
 # How many unplaced payments an error message or warning names before "and N more".
 
 

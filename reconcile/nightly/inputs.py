@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from reconcile.errors import InputError
+from reconcile.errors import InputError, one_line
 from reconcile.faults import from_duckdb
 from reconcile.schema import TABLES, Table
 from reconcile.sqlfiles import quote_identifier, quote_literal
@@ -246,9 +246,9 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> t
         )
         described = con.execute(f"DESCRIBE raw_{table.name}").fetchall()
     except duckdb.Error as error:
-        first_line = str(error).splitlines()[0]
         raise from_duckdb(error, f"loading {path.name}", con=con, inputs=[path],
-                          bad_input=f"{path.name}: not a readable Parquet file ({first_line})"
+                          bad_input=f"{path.name}: not a readable Parquet file "
+                                    f"({one_line(error)})"
                           ) from error
     return tuple(row[0] for row in described if row[0] != PARQUET_ROW)
 

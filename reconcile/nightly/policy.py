@@ -16,17 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconcile.errors import EXIT_OK, ReconcileError
+from reconcile.errors import (
+    EXIT_BLOCK_RATE,
+    EXIT_HOLD_RATE,
+    EXIT_NOTHING_TO_SEND,
+    EXIT_OK,
+    ReconcileError,
+)
 
 if TYPE_CHECKING:
     from reconcile.result import RunResult
 
-# More than the allowed share of messages blocked (a misfiring rule, a wrong ledger).
-EXIT_BLOCK_RATE = 3
-# More than the allowed share of messages held (a stale or incomplete feed, mostly).
-EXIT_HOLD_RATE = 5
-# Not one message of a non-empty batch may be sent.
-EXIT_NOTHING_TO_SEND = 6
 # Which broken limit decides the exit code: the whole night lost first, then misfiring
 # rules, then held messages.
 POLICY_ORDER = (EXIT_NOTHING_TO_SEND, EXIT_BLOCK_RATE, EXIT_HOLD_RATE)

@@ -26,11 +26,11 @@ from reconcile.config import (
     PROFILE_REPORT_LANGUAGES,
     PSEUDONYMISED,
 )
-from reconcile.errors import EXIT_BAD_INPUT, ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, ReconcileError, one_line
 from reconcile.history.store import holds_legacy_tables, schema_version
 from reconcile.records import Record, first_record, from_record, records
 from reconcile.schema import OUTCOMES
-from reconcile.sqlfiles import read_sql
+from reconcile.sqlfiles import quote_literal, read_sql
 
 # The report's sections, one SQL file each under sql/report/.
 SECTION_QUERIES: tuple[str, ...] = (
@@ -51,7 +51,6 @@ STALENESS_COLUMNS: tuple[str, ...] = (
     "under_6h", "from_6_to_12h", "from_12_to_24h", "from_24_to_48h", "over_48h",
 )
 EXAMPLES_PER_FLAG = 3
-TOP = 10
 # Trends cover this many recorded nights; the at-a-glance medians the last SHORT_WINDOW
 # nights before the reported one.
 TREND_NIGHTS = 30
@@ -542,10 +541,6 @@ def _catalog_schema_version(con: duckdb.DuckDBPyConnection, catalog: str | None)
     return None if layout is None else int(layout["schema_version"])
 
 
-def one_line(error: Exception) -> str:
-    """An error's first line, for a one-line message."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
 
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[Record]:
     """The rows of sql/report/NAME.sql with its $params, each by column name."""
@@ -564,7 +559,7 @@ def _build(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str | None,
     current_id, previous_id = chosen[0]["run_id"], chosen[0]["previous_run_id"]
     timezone = chosen[0]["timezone"] or DEFAULT_TIMEZONE
     # Timestamps are shown in the chosen run's configured time zone.
-    con.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"SET TimeZone = {quote_literal(str(timezone))}")
 
     run = _run_info(con, current_id)
     verdict_counts = {row["verdict"]: row["messages"]

@@ -8,12 +8,11 @@ from reconcile.report.vocabulary. Each format has its module (text, markdown, pa
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconcile import atomic
 from reconcile.report.build import Report, ReportError
 from reconcile.report.markdown import render_markdown
 from reconcile.report.page import render_html
@@ -59,17 +58,9 @@ def render_json(report: Report, lang: str) -> str:
 
 
 def write_report(path: str | Path, text: str) -> None:
-    """Write the report to path whole or not at all (a temporary file renamed into place)."""
+    """Write the report to path whole or not at all (reconcile.atomic.write_text)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ReportError(f"cannot write {path}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic.write_text(path, text)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from reconcile.report import outline
 from reconcile.report import wording as w
 from reconcile.report.build import Example, Report
 from reconcile.report.vocabulary import phrase
+from reconcile.safe_text import display_width
 
 WIDTH = 80
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:

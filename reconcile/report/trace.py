@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 
 from reconcile.config import PSEUDONYMISED, Settings
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, one_line
 from reconcile.history.store import (
     HistoryPaths,
     key_id,
@@ -42,7 +42,6 @@ from reconcile.report.build import (
     check_history_file,
     evidence_of,
     mask_pii,
-    one_line,
     pseudonym_shown,
     query,
     shown_personal,

@@ -40,6 +40,7 @@ from reconcile.nightly.inputs import (
 )
 from reconcile.schema import TABLES, Table
 from reconcile.spark.tasks import ROW_POSITION, arrow_table, table_from_arrow
+from reconcile.sqlfiles import quote_identifier
 
 if TYPE_CHECKING:
     from py4j.java_gateway import JavaObject
@@ -111,7 +112,7 @@ def _source(spark: SparkSession, con: duckdb.DuckDBPyConnection, table: Table, d
 def _from_driver(spark: SparkSession, con: duckdb.DuckDBPyConnection,
                  described: InputFile) -> DataFrame:
     """A CSV table DuckDB parsed on the driver, handed to Spark with its rows' positions."""
-    listed = ", ".join(f'"{c}"' for c in described.columns)
+    listed = ", ".join(quote_identifier(c) for c in described.columns)
     rows = arrow_table(con, f"SELECT {listed}, rowid AS {ROW_POSITION} "
                             f"FROM {described.raw_table}")
     return spark.createDataFrame(rows)

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from reconcile.checks import FEED_FLAGS, FLAGS
-from reconcile.errors import InputError
+from reconcile.errors import InputError, one_line
 from reconcile.faults import from_duckdb
 from reconcile.sqlfiles import quote_identifier, quote_literal
 from reconcile.synth.options import DEFAULT_SHOWN
@@ -187,11 +187,10 @@ def verify(labels_csv: str | Path, findings_csv: str | Path,
         try:
             return _compare(con, labels_csv, labels_header, findings_csv, findings_header, show)
         except duckdb.Error as error:
-            first_line = str(error).splitlines()[0]
             raise from_duckdb(error, f"comparing {labels_csv.name} with {findings_csv.name}",
                               con=con, inputs=[labels_csv, findings_csv],
                               bad_input=f"cannot compare {labels_csv} with {findings_csv}: "
-                                        f"{first_line}") from error
+                                        f"{one_line(error)}") from error
     finally:
         con.close()
 

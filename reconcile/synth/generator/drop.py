@@ -1,5 +1,6 @@
 """`generate()`: a drop written chunk by chunk into a staging folder beside out_dir, then
-moved into place whole; `GenerateResult`, which is also drop.json.
+put in its place whole, in one step (reconcile.atomic.replace_folder); `GenerateResult`,
+which is also drop.json.
 
 Rows are generated and written chunk by chunk (`chunk_loans` loans at a time), so memory
 is bounded by the chunk, whatever the number of messages. Every id is unique across the
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reconcile.atomic import replace_folder
 from reconcile.errors import ConfigError
 from reconcile.schema import TABLES
 from reconcile.synth.generator.labels import LABELLED_FLAGS, Labeller, labels_config
@@ -196,9 +198,7 @@ def generate(
             json.dumps(result.drop_description(), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
         (staging / CONFIG_FILE).write_text(labels_config(), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        replace_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return replace(result, seconds=time.perf_counter() - started)
