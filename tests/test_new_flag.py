@@ -10,6 +10,7 @@ so the flag lists the copy derives at import are the copy's own.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import duckdb
 import pytest
 
 from reconcile import checks, sqlfiles
+from reconcile.config import Settings
 from reconcile.sqlfiles import SqlFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,3 +154,12 @@ def test_a_flag_or_order_claimed_twice_is_refused(tmp_path: Path,
             checks.load_checks()
     finally:
         checks.load_checks.cache_clear()
+
+
+def test_every_off_switch_names_a_setting() -> None:
+    """`off unless` names a setting (or a night read from a database): a typo would fail
+    every night that reaches it."""
+    settings = {field.name for field in dataclasses.fields(Settings)}
+    for check in checks.load_checks().values():
+        for name in check.off_unless:
+            assert name in settings or name == checks.DATABASE_SNAPSHOT, check.file_name

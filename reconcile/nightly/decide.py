@@ -15,7 +15,7 @@ from functools import cache
 
 import duckdb
 
-from reconcile.checks import DATABASE_SNAPSHOT, FLAGS, load_checks
+from reconcile.checks import DATABASE_SNAPSHOT, FLAGS, Check, load_checks
 from reconcile.config import PROFILES, Settings
 from reconcile.errors import ConfigError
 from reconcile.nightly import feeds
@@ -169,18 +169,20 @@ def skipped_checks(inputs: dict[str, InputFile],
     """Flags this run cannot or need not evaluate, each with why, from each check's header:
     disabled_checks, no setting of its `off unless` on, or an input it needs absent."""
     from_database = any(source.snapshot_at for source in inputs.values())
-    skipped: dict[str, SkippedCheck] = {}
-    for check in load_checks().values():
-        absent = [need for need in check.needs if not _input_present(inputs, need)]
-        if check.flag in settings.disabled_checks:
-            skipped[check.flag] = SkippedCheck("disabled_checks", turned_off=True)
-        elif check.off_unless and not any(_is_on(name, settings, from_database)
-                                          for name in check.off_unless):
-            skipped[check.flag] = SkippedCheck(_setting_is(check.off_unless[0], settings),
-                                               turned_off=True)
-        elif absent:
-            skipped[check.flag] = SkippedCheck(_absent(absent[0]), turned_off=False)
-    return skipped
+    skipped = {check.flag: _why_skipped(check, inputs, settings, from_database)
+               for check in load_checks().values()}
+    return {flag: why for flag, why in skipped.items() if why is not None}
+
+
+def _why_skipped(check: Check, inputs: dict[str, InputFile], settings: Settings,
+                 from_database: bool) -> SkippedCheck | None:
+    if check.flag in settings.disabled_checks:
+        return SkippedCheck("disabled_checks", turned_off=True)
+    if check.off_unless and not any(_is_on(name, settings, from_database)
+                                    for name in check.off_unless):
+        return SkippedCheck(_setting_is(check.off_unless[0], settings), turned_off=True)
+    absent = [need for need in check.needs if not _input_present(inputs, need)]
+    return SkippedCheck(_absent(absent[0]), turned_off=False) if absent else None
 
 
 def _input_present(inputs: dict[str, InputFile], need: str) -> bool:
