@@ -60,6 +60,7 @@ def result(run_dir: Path) -> reconcile.RunResult:
 
 # --- str paths everywhere ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_run_takes_str_paths_and_says_where_it_published(result: reconcile.RunResult,
                                                          run_dir: Path) -> None:
     assert result.out_dir == str(run_dir / "out")
@@ -69,6 +70,7 @@ def test_run_takes_str_paths_and_says_where_it_published(result: reconcile.RunRe
     assert result.as_of == AS_OF
 
 
+@pytest.mark.slow
 def test_the_summary_is_the_result_without_frames(result: reconcile.RunResult) -> None:
     summary = json.loads((Path(result.out_dir) / "summary.json").read_text(encoding="utf-8"))
     assert summary == json.loads(json.dumps(result.to_dict()))
@@ -76,6 +78,7 @@ def test_the_summary_is_the_result_without_frames(result: reconcile.RunResult) -
     assert {f.name for f in dataclasses.fields(result)}.isdisjoint({"findings", "outcome"})
 
 
+@pytest.mark.slow
 def test_report_query_and_write_take_str_paths(result: reconcile.RunResult,
                                                run_dir: Path) -> None:
     db = str(run_dir / "history.duckdb")
@@ -89,12 +92,14 @@ def test_report_query_and_write_take_str_paths(result: reconcile.RunResult,
     assert render(report, "markdown").startswith("# reconcile 晨报")
 
 
+@pytest.mark.slow
 def test_a_datetime_as_of_is_the_same_instant(tmp_path: Path) -> None:
     instant = dt.datetime(2026, 11, 22, 17, 30, tzinfo=dt.UTC)
     again = reconcile.run(SAMPLE, tmp_path / "out", as_of=instant)
     assert again.as_of == AS_OF
 
 
+@pytest.mark.slow
 def test_generate_and_verify_take_str_paths(tmp_path: Path) -> None:
     drop = str(tmp_path / "drop")
     generated = generate(drop, 40, 7, as_of=AS_OF)
@@ -181,6 +186,7 @@ def test_locked_is_the_try_later_error() -> None:
 
 # --- the result's frames -----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_findings_frame_is_findings_csv_typed(result: reconcile.RunResult) -> None:
     frame = result.findings()
     assert isinstance(frame, pl.LazyFrame)
@@ -197,6 +203,7 @@ def test_findings_frame_is_findings_csv_typed(result: reconcile.RunResult) -> No
     assert {o: counts.get(o, 0) for o in OUTCOMES} == result.verdict_counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_outcome_frames_are_the_split_files_as_strings(result: reconcile.RunResult,
                                                         outcome: str) -> None:
@@ -208,6 +215,7 @@ def test_outcome_frames_are_the_split_files_as_strings(result: reconcile.RunResu
     assert frame.height == result.verdict_counts[outcome]
 
 
+@pytest.mark.slow
 def test_an_empty_outcome_and_empty_fields(tmp_path: Path) -> None:
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
     drop.message("M1", scheduled_at="not a time", phone="")
@@ -221,6 +229,7 @@ def test_an_empty_outcome_and_empty_fields(tmp_path: Path) -> None:
     assert rejected["phone"].to_list() == [""]
 
 
+@pytest.mark.slow
 def test_an_unknown_outcome_names_the_choices(result: reconcile.RunResult) -> None:
     with pytest.raises(ValueError, match=r"^name: 'sent' is not one of send, hold, block"):
         result.outcome("sent")
@@ -257,6 +266,7 @@ def test_readme_examples_compile_and_use_real_names(marker: str) -> None:
                for name in on_result), on_result
 
 
+@pytest.mark.slow
 def test_the_api_quickstart_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code = block_after("api-quickstart", API_DOC.read_text(encoding="utf-8"))
     (tmp_path / "sample_data").symlink_to(SAMPLE)

@@ -316,6 +316,7 @@ def histories(draw: st.DrawFn) -> tuple[list[str], list[list[float | None]], lis
     return nights, lines, counts
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(histories())
 def test_any_short_history_renders(
@@ -343,6 +344,7 @@ def test_any_short_history_renders(
         seen |= own
 
 
+@pytest.mark.slow
 def test_no_global_matplotlib_state() -> None:
     import subprocess
     import sys

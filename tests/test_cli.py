@@ -47,12 +47,14 @@ def test_run_prints_a_summary_and_exits_0(data_dir: Path, tmp_path: Path) -> Non
     assert {p.name for p in (tmp_path / "out").iterdir()} == OUTPUT_FILES
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing(data_dir: Path, tmp_path: Path) -> None:
     result = run_cli(data_dir, tmp_path / "out", "--quiet")
     assert result.exit_code == EXIT_OK, result.output
     assert result.output == ""
 
 
+@pytest.mark.slow
 def test_summary_json(data_dir: Path, tmp_path: Path) -> None:
     assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
@@ -67,6 +69,7 @@ def test_summary_json(data_dir: Path, tmp_path: Path) -> None:
     assert summary["settings"]["min_overdue_amount"] == "0.01"
 
 
+@pytest.mark.slow
 def test_findings_csv_and_parquet_agree(data_dir: Path, tmp_path: Path) -> None:
     assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
     csv_rows = read_csv_rows(tmp_path / "out" / "findings.csv")
@@ -85,6 +88,7 @@ def test_findings_csv_and_parquet_agree(data_dir: Path, tmp_path: Path) -> None:
         "" if v is None else f"{v:.2f}" for v in parquet["overdue_amount"].to_list()]
 
 
+@pytest.mark.slow
 def test_split_files_hold_every_row_once(data_dir: Path, tmp_path: Path) -> None:
     assert run_cli(data_dir, tmp_path / "out").exit_code == EXIT_OK
     original = read_csv_rows(data_dir / "send_batch.csv")
@@ -97,6 +101,7 @@ def test_split_files_hold_every_row_once(data_dir: Path, tmp_path: Path) -> None
         assert (tmp_path / "out" / f"{outcome}.csv").read_text().splitlines()[0] == header
 
 
+@pytest.mark.slow
 def test_rerun_replaces_the_whole_output(data_dir: Path, tmp_path: Path) -> None:
     """An earlier run's output is replaced; one with a file someone added is not (exit 2,
     tests/test_out_dir.py). The lock file `.out.lock` stays beside it."""
@@ -109,6 +114,7 @@ def test_rerun_replaces_the_whole_output(data_dir: Path, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in", "out"]
 
 
+@pytest.mark.slow
 def test_crash_while_writing_leaves_previous_output(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,6 +133,7 @@ def test_crash_while_writing_leaves_previous_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "in", "out"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_an_input_replaced_during_the_run_is_exit_2_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
@@ -170,6 +177,7 @@ def test_out_is_a_file(data_dir: Path, tmp_path: Path) -> None:
     assert "not a folder" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("as_of", "instant"),
     [("2026-11-23T02:00:00+08:00", "2026-11-23T02:00:00+08:00"),
@@ -230,6 +238,7 @@ def test_missing_config_file_is_exit_2(data_dir: Path, tmp_path: Path) -> None:
     assert "cannot be read" in result.stderr
 
 
+@pytest.mark.slow
 def test_config_with_every_setting(data_dir: Path, tmp_path: Path) -> None:
     config = tmp_path / "reconcile.toml"
     config.write_text(
@@ -293,6 +302,7 @@ def test_help_lists_every_option() -> None:
     assert "2 unusable input" in result.output
 
 
+@pytest.mark.slow
 def test_a_killed_runs_leftovers_are_healed(data_dir: Path, tmp_path: Path) -> None:
     """Killed between its two renames, a run leaves the old output parked in its owned
     `.previous` and no out/; the next run puts it back before replacing it, and removes its

@@ -31,6 +31,10 @@ from reconcile.errors import EXIT_BAD_INPUT, EXIT_OK
 from reconcile.report.complaints import CLASSES, ComplaintsResult, trace_complaints
 from reconcile.report.vocabulary import PHRASES
 
+# Every test here reads generated nights recorded by real runs (one module fixture of several
+# seconds). Left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 NEVER_USED_PHONE = "10000000000"
 COMPLAINT_COLUMNS = ("complaint_id", "phone", "borrower_id", "received_at", "category", "note")
 

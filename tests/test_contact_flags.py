@@ -36,6 +36,10 @@ from hypothesis import strategies as st
 
 from reconcile.checks import DEFAULT_VERDICT_POLICY
 
+# Nearly every test here runs the CLI on a drop (about a second each); their check-level
+# boundaries run fast in tests/test_checks_unit.py. Left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-11-23T02:00:00+08:00"
 S = "2026-11-23T09:00:00+08:00"  # the default scheduled_at
 S_AT = dt.datetime.fromisoformat(S)

@@ -28,7 +28,8 @@ KINDS = ("postgresql", "mysql")
 _CITATION = re.compile(r"(\(row \d+\)|[\w.]+ row \d+|[\w.]+( query)? \((\w+=[^,()]*(, )?)+\))")
 
 
-@pytest.fixture(params=KINDS)
+# A test given a database starts a server: slow (left out by `pytest -m "not slow"`).
+@pytest.fixture(params=[pytest.param(kind, marks=pytest.mark.slow) for kind in KINDS])
 def database(request: pytest.FixtureRequest) -> Any:
     """A fresh database on each kind of server."""
     fixture = "postgres_database" if request.param == "postgresql" else "mariadb_database"
@@ -248,6 +249,7 @@ def test_a_primary_reports_no_replica(database: Any, tmp_path: Path) -> None:
     assert snapshot["source"] == database.url and snapshot["kind"] == database.kind
 
 
+@pytest.mark.slow
 def test_a_libpq_service_file_gives_the_connection(postgres_database: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     postgres_database.load_drop(SAMPLE_DATA)
@@ -373,6 +375,7 @@ def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> 
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_real_replica_behind_its_primary_holds_the_night(
         postgres_database: Any, replica: Any, tmp_path: Path) -> None:
     """Caught up, the replica reports a lag of 0 and the night goes on; with its replay

@@ -23,6 +23,10 @@ from reconcile.synth.generator import CONFIG_FILE, TABLE_NAMES, Rates, generate
 from reconcile.synth.reference import Settings, reference
 from reconcile.synth.verify import verify
 
+# Every test here generates a drop of thousands of messages and runs it. Left out by `pytest -m
+# "not slow"`.
+pytestmark = pytest.mark.slow
+
 STYLES = ("offset", "utc", "naive", "mixed")
 AS_OFS = (None, "2027-01-31T23:59:59+08:00", "2028-02-29T06:00:00Z", "2026-12-31 18:00:00",
           "2026-03-31T01:00:00+08:00")

@@ -127,6 +127,7 @@ def test_readme_links_every_docs_page() -> None:
             assert f"(docs/{page.name}" in text, f"README.md does not link docs/{page.name}"
 
 
+@pytest.mark.slow
 def test_readme_sample_output_is_what_the_run_prints(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The opening's output and its two findings rows, from a real run of the first command

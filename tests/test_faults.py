@@ -45,6 +45,7 @@ def test_out_of_memory_is_a_machine_fault(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_unwritable_spill_folder_is_a_machine_fault(tmp_path: Path) -> None:
     """Past memory_limit DuckDB spills to temp_directory; here a path under a plain file,
     which no one (root included) can create."""
@@ -113,6 +114,7 @@ def parquet_drop(tmp_path: Path, table: str) -> Path:
     return data_dir
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", ["installments", "payments", "send_batch"])
 def test_corrupt_parquet_data_pages_are_bad_input(tmp_path: Path, table: str) -> None:
     data_dir = parquet_drop(tmp_path, table)

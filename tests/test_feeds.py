@@ -15,6 +15,10 @@ from drops import LEDGER_ONLY_CONFIG, Drop, disabled_config, invoke, read_csv_ro
 from reconcile.checks import CONTACT_POLICY_FLAGS
 from reconcile.errors import EXIT_UNPLACED_PAYMENTS
 
+# Every test here but one runs the CLI on a drop (about a second each). Left out by `pytest -m
+# "not slow"`.
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-11-23T02:00:00+08:00"
 # The contact checks are off: these drops send to one borrower several times.
 CONTACT_OFF = disabled_config(*CONTACT_POLICY_FLAGS)

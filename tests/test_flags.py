@@ -23,6 +23,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from drops import Drop, run_drop
 
+# Every test here runs the CLI on a drop (about a second each); their check-level boundaries run
+# fast in tests/test_checks_unit.py. Left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-11-23T02:00:00+08:00"
 RULE_EVALUATED = "2026-11-22T22:00:00+08:00"
 AFTER_RULE = "2026-11-22T23:00:00+08:00"  # after the rule looked, before T

@@ -30,6 +30,7 @@ def drop_and_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "drop", root / "out"
 
 
+@pytest.mark.slow
 def test_generate_prints_what_it_wrote_and_how_to_run_it(drop_and_run: tuple[Path, Path]
                                                         ) -> None:
     drop, _ = drop_and_run
@@ -73,6 +74,7 @@ def test_generate_needs_messages(tmp_path: Path) -> None:
     assert invoke("generate", tmp_path / "d", "-n", "0").exit_code == EXIT_BAD_INPUT
 
 
+@pytest.mark.slow
 def test_verify_agreeing_run_exits_0_with_a_table(drop_and_run: tuple[Path, Path]) -> None:
     _, out = drop_and_run
     result = invoke("verify", out)  # labels found through summary.json
@@ -87,6 +89,7 @@ def test_verify_agreeing_run_exits_0_with_a_table(drop_and_run: tuple[Path, Path
     assert lines[-1] == "  every message agrees"
 
 
+@pytest.mark.slow
 def test_verify_disagreement_exits_3_and_shows_both_answers(
         drop_and_run: tuple[Path, Path], tmp_path: Path) -> None:
     drop, out = drop_and_run
@@ -100,6 +103,7 @@ def test_verify_disagreement_exits_3_and_shows_both_answers(
     assert "      found     " in result.output
 
 
+@pytest.mark.slow
 def test_verify_unusable_input_exits_2(drop_and_run: tuple[Path, Path], tmp_path: Path) -> None:
     drop, out = drop_and_run
     missing = invoke("verify", tmp_path / "no-run", "--labels", drop / "labels.csv")
@@ -113,6 +117,7 @@ def test_verify_unusable_input_exits_2(drop_and_run: tuple[Path, Path], tmp_path
     assert result.stderr.startswith("reconcile: error: --labels: not given, and ")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a pty")
 def test_generate_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     command = f"{sys.executable} -m reconcile generate {tmp_path / 'd'} -n 200 --seed 1"

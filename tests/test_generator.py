@@ -48,6 +48,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_a_drop_has_every_table_labels_and_drop_json(csv_drop: tuple[Path, GenerateResult]
                                                      ) -> None:
     folder, result = csv_drop
@@ -68,6 +69,7 @@ def test_a_drop_has_every_table_labels_and_drop_json(csv_drop: tuple[Path, Gener
     assert f"--as-of {result.as_of}" in description["run"]
 
 
+@pytest.mark.slow
 def test_ids_and_text_look_like_a_lenders_export(csv_drop: tuple[Path, GenerateResult]
                                                   ) -> None:
     folder, _ = csv_drop
@@ -94,6 +96,7 @@ def test_ids_and_text_look_like_a_lenders_export(csv_drop: tuple[Path, GenerateR
     assert statuses >= {"settled", "pending", "reversed", "failed"}
 
 
+@pytest.mark.slow
 def test_every_flag_and_rejected_rows_occur_at_default_rates(
         csv_drop: tuple[Path, GenerateResult]) -> None:
     _, result = csv_drop
@@ -106,6 +109,7 @@ def test_every_flag_and_rejected_rows_occur_at_default_rates(
     assert 0.7 < result.verdicts["send"] / MESSAGES < 0.9, result.verdicts
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_whatever_the_chunk_size(
         csv_drop: tuple[Path, GenerateResult], tmp_path: Path) -> None:
     """Chunks of 7 loans, labelled in a worker process, give the very same files as one
@@ -123,6 +127,7 @@ def test_different_seeds_differ(tmp_path: Path) -> None:
         (tmp_path / "b" / "send_batch.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_rates_of_zero_give_an_all_send_drop(tmp_path: Path) -> None:
     result = generate(tmp_path / "clean", 2000, 5, rates=Rates.zero())
     assert result.verdicts == {"send": 2000, "hold": 0, "block": 0, "rejected": 0}
@@ -133,6 +138,7 @@ def test_rates_of_zero_give_an_all_send_drop(tmp_path: Path) -> None:
     assert (tmp_path / "clean" / "contact_flags.csv").exists()
 
 
+@pytest.mark.slow
 def test_one_failure_mode_at_rate_1(tmp_path: Path) -> None:
     result = generate(tmp_path / "pending", 200, 5, rates=replace(Rates.zero(), pending=1.0))
     assert result.verdicts["hold"] == 200 and result.flags["PAYMENT_PENDING"] == 200
@@ -159,6 +165,7 @@ MODE_FLAGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", sorted(MODE_FLAGS))
 def test_each_new_failure_mode_leads_to_its_flags_and_near_misses(tmp_path: Path,
                                                                   mode: str) -> None:
@@ -167,6 +174,7 @@ def test_each_new_failure_mode_leads_to_its_flags_and_near_misses(tmp_path: Path
     assert found >= MODE_FLAGS[mode], found
 
 
+@pytest.mark.slow
 def test_paused_writes_periods_of_every_kind_around_the_send_day(tmp_path: Path) -> None:
     from reconcile.schema import PAUSE_KINDS
 
@@ -179,6 +187,7 @@ def test_paused_writes_periods_of_every_kind_around_the_send_day(tmp_path: Path)
     assert {"2026-11-22", "2026-11-23", "2026-11-24"} <= dates  # the day before, of, after
 
 
+@pytest.mark.slow
 def test_own_tolerance_sets_min_overdue_amount_on_its_loans_only(
         tmp_path: Path, csv_drop: tuple[Path, GenerateResult]) -> None:
     tables = _mode_drop(tmp_path, "own_tolerance")
@@ -189,12 +198,14 @@ def test_own_tolerance_sets_min_overdue_amount_on_its_loans_only(
     assert 0 < sum(row["min_overdue_amount"] != "" for row in default) < 0.05 * len(default)
 
 
+@pytest.mark.slow
 def test_components_texts_state_labelled_amounts(tmp_path: Path) -> None:
     texts = [row["message_text"] for row in _mode_drop(tmp_path, "components")["send_batch"]]
     assert any("本金" in text for text in texts) and any("principal" in text for text in texts)
     assert any("%" in text or "％" in text for text in texts)  # a rate: states no amount
 
 
+@pytest.mark.slow
 def test_allocated_names_a_later_installment_while_the_loan_is_overdue(tmp_path: Path) -> None:
     tables = _mode_drop(tmp_path, "allocated")
     due = {(row["loan_id"], row["installment_no"]): row["due_date"]
@@ -215,6 +226,7 @@ def _adds_up(row: dict[str, str], total: str, suffix: str) -> bool:
         Decimal(v or 0) for v in _parts(row, suffix)) == Decimal(row[total]))
 
 
+@pytest.mark.slow
 def test_components_add_up_and_some_payments_name_their_installment(tmp_path: Path) -> None:
     """Without malformed ledger rows, every row that gives components adds up exactly."""
     generate(tmp_path / "d", 1000, 3, rates=replace(Rates(), ledger_invalid=0.0))
@@ -234,6 +246,7 @@ def test_components_add_up_and_some_payments_name_their_installment(tmp_path: Pa
     assert not any("LEDGER_INVALID" in row["flags"] for row in labels)
 
 
+@pytest.mark.slow
 def test_malformed_ledgers_include_the_optional_inputs(tmp_path: Path) -> None:
     tables = _mode_drop(tmp_path, "ledger_invalid", 400)
     assert all("LEDGER_INVALID" in row["flags"] for row in tables["labels"])
@@ -250,6 +263,7 @@ def test_malformed_ledgers_include_the_optional_inputs(tmp_path: Path) -> None:
     assert any(not _adds_up(row, "amount", "paid") for row in tables["payments"])
 
 
+@pytest.mark.slow
 def test_csv_and_parquet_of_one_seed_give_the_same_findings(
         csv_drop: tuple[Path, GenerateResult], tmp_path: Path) -> None:
     folder, result = csv_drop
@@ -269,6 +283,7 @@ def test_csv_and_parquet_of_one_seed_give_the_same_findings(
     assert findings["csv"] == findings["parquet"]
 
 
+@pytest.mark.slow
 def test_parquet_columns_are_typed_where_no_malformed_value_is_injected(tmp_path: Path) -> None:
     generate(tmp_path / "pq", 60, 3, file_format="parquet", timestamp_style="utc",
              rates=replace(Rates(), paused=0.3))
@@ -299,6 +314,7 @@ def test_parquet_columns_are_typed_where_no_malformed_value_is_injected(tmp_path
     assert pauses["recorded_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
+@pytest.mark.slow
 def test_timestamp_styles_write_the_same_instants(tmp_path: Path) -> None:
     shapes = {}
     for style in ("offset", "utc", "naive", "mixed"):
@@ -382,6 +398,7 @@ def test_an_earlier_drop_is_replaced_anything_else_is_refused(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_labels_are_the_references_answers_on_the_rows_written(tmp_path: Path) -> None:
     """labels.csv is reference() on the files as written (all at once, not by chunk), with
     the settings of the labels (no flag that judges the whole drop)."""

@@ -20,6 +20,10 @@ from reconcile.config import Settings
 from reconcile.errors import EXIT_BLOCK_RATE, EXIT_LOCKED, EXIT_OK
 from reconcile.history import store as history
 
+# Every test here runs the nightly job, most of them more than once. Left out by `pytest -m "not
+# slow"`.
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-11-23T02:00:00+08:00"
 
 

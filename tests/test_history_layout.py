@@ -29,6 +29,10 @@ from reconcile.config import Settings
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OK
 from reconcile.history import store as history
 
+# Nearly every test here records one or more whole runs into a history. Left out by `pytest -m
+# "not slow"`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 # A history written by reconcile before the Parquet layout (commit e56a467): sample_data
 # reconciled as of 2026-11-22 and 2026-11-23 01:30 +08, 98 messages each.

@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 from reconcile.schema import TABLES_BY_NAME
 from reconcile.synth.generator import TABLE_NAMES, generate
 
+# Every test here runs padded and unpadded drops through the CLI. Left out by `pytest -m "not
+# slow"`.
+pytestmark = pytest.mark.slow
+
 # Whitespace a padded export carries: spaces (CHAR), tabs, a no-break or full-width space.
 PADDING = (" ", "   ", "\t", "\u00a0", "\u3000")
 IDENTIFIER_COLUMNS = {

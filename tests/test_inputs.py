@@ -44,6 +44,7 @@ def test_missing_required_table(tmp_path: Path) -> None:
     assert_bad_input(data_dir, tmp_path, "missing required table payments", "payments.csv")
 
 
+@pytest.mark.slow
 def test_missing_optional_rules_table_is_fine(tmp_path: Path) -> None:
     data_dir = good_drop().write(tmp_path / "in")
     (data_dir / "rules.csv").unlink()
@@ -130,6 +131,7 @@ def test_not_a_parquet_file(tmp_path: Path) -> None:
     assert_bad_input(data_dir, tmp_path, "loans.parquet", "not a readable Parquet file")
 
 
+@pytest.mark.slow
 def test_bom_and_gzip_are_read(tmp_path: Path) -> None:
     data_dir = good_drop().write(tmp_path / "in")
     batch = data_dir / "send_batch.csv"
@@ -143,6 +145,7 @@ def test_bom_and_gzip_are_read(tmp_path: Path) -> None:
     assert [r["verdict"] for r in rows] == ["send", "send"]
 
 
+@pytest.mark.slow
 def test_extra_columns_are_kept_in_the_split_files(tmp_path: Path) -> None:
     drop = good_drop()
     for row in drop.tables["send_batch"]:
@@ -165,6 +168,7 @@ REJECTIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "reason"), REJECTIONS)
 def test_unreadable_message_is_rejected_with_its_cause(
     tmp_path: Path, change: dict[str, str], reason: str
@@ -179,6 +183,7 @@ def test_unreadable_message_is_rejected_with_its_cause(
     assert [r["message_id"] for r in rejected] == ["M2"]
 
 
+@pytest.mark.slow
 def test_every_copy_of_a_repeated_message_id_is_rejected(tmp_path: Path) -> None:
     drop = good_drop().message("M1")
     run_drop(drop, tmp_path)
@@ -188,6 +193,7 @@ def test_every_copy_of_a_repeated_message_id_is_rejected(tmp_path: Path) -> None
     assert "message_id M1 appears 2 times" in rows[0]["reason"]
 
 
+@pytest.mark.slow
 def test_all_causes_of_a_row_are_listed(tmp_path: Path) -> None:
     drop = good_drop()
     drop.tables["send_batch"][0].update(phone="", claimed_days_past_due="x")
@@ -195,6 +201,7 @@ def test_all_causes_of_a_row_are_listed(tmp_path: Path) -> None:
     assert findings["M1"]["reason"] == "phone is empty; claimed_days_past_due 'x' is not an integer"
 
 
+@pytest.mark.slow
 def test_unusable_reference_rows_are_listed(tmp_path: Path) -> None:
     drop = good_drop().payment("P9", "", "10.00").rule("R_BAD", "marketing")
     run_drop(drop, tmp_path)
@@ -205,6 +212,7 @@ def test_unusable_reference_rows_are_listed(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_bound_violation_reads_the_same_from_csv_and_parquet(tmp_path: Path) -> None:
     """A payment of 0 is '0' in a CSV and 0.00 in typed Parquet; the reason must not tell
     which file format the lender used (hypothesis found this)."""

@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from drops import Drop, result, run_drop
 
+# Every test here runs the CLI on a drop (about a second each). Left out by `pytest -m "not
+# slow"`.
+pytestmark = pytest.mark.slow
+
 Expect = tuple[str, str, str, str]
 OVERDUE_SEND: Expect = ("send", "", "100.00", "22")
 PAUSED_BLOCK: Expect = ("block", "COLLECTION_PAUSED", "100.00", "22")

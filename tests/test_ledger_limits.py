@@ -53,6 +53,7 @@ def oracle(drop: Drop, **settings: object) -> dict[str, tuple[str, str, str, str
 # --------------------------------------------------------------------------- amounts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_sentinel_amount_due_beside_a_real_one_holds_its_loan_only(
         tmp_path: Path, fmt: str) -> None:
@@ -71,6 +72,7 @@ def test_a_sentinel_amount_due_beside_a_real_one_holds_its_loan_only(
     assert oracle(drop) == {m: result(r) for m, r in findings.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("amounts", "expected"),
     [
@@ -93,6 +95,7 @@ def test_installments_each_legal_whose_total_is_no_amount(
     assert oracle(drop)["M3"] == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
@@ -117,6 +120,7 @@ def test_payments_whose_total_is_no_amount(tmp_path: Path, status: str,
     assert oracle(drop)["M3"] == expected
 
 
+@pytest.mark.slow
 def test_many_loans_at_the_largest_amount_do_not_overflow_a_sum(tmp_path: Path) -> None:
     """Each loan is legal; the column's total is far beyond DECIMAL(18, 2)."""
     drop = night()
@@ -135,6 +139,7 @@ def test_many_loans_at_the_largest_amount_do_not_overflow_a_sum(tmp_path: Path) 
 US_REG_F = 'profile = "us_reg_f"\n'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", [
     pytest.param("   ", id="spaces"),
     pytest.param("\t \n", id="tab-newline"),
@@ -153,6 +158,7 @@ def test_a_blank_message_text_is_not_read_by_the_content_checks(tmp_path: Path,
     assert oracle(drop, **us_reg_f.__dict__) == {m: result(r) for m, r in findings.items()}
 
 
+@pytest.mark.slow
 def test_an_absent_and_a_blank_text_are_judged_alike(tmp_path: Path) -> None:
     drop = night()
     drop.installment("L3", 1, "2026-11-01", "100.00")

@@ -54,6 +54,7 @@ def oracle(drop: Drop, timezone: str = "America/New_York",
 # --------------------------------------------------------------------------- send_batch
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 @pytest.mark.parametrize(
     ("column", "value", "reason"),
@@ -81,6 +82,7 @@ def test_a_message_at_a_skipped_or_repeated_wall_time_is_rejected(
     assert oracle(drop)["M2"] == ("rejected", "")
 
 
+@pytest.mark.slow
 def test_the_wall_times_just_around_a_change_are_instants(tmp_path: Path) -> None:
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
     around = {"M1": "2026-03-08 01:59:59", "M2": "2026-03-08 03:00:00",
@@ -98,6 +100,7 @@ def test_the_wall_times_just_around_a_change_are_instants(tmp_path: Path) -> Non
         m: v == "rejected" for m, v in verdicts.items()}
 
 
+@pytest.mark.slow
 def test_an_offset_makes_a_repeated_wall_time_one_instant(tmp_path: Path) -> None:
     drop = two_loans()
     drop.tables["send_batch"][1]["rule_evaluated_at"] = "2026-11-01T01:30:00-05:00"
@@ -106,6 +109,7 @@ def test_an_offset_makes_a_repeated_wall_time_one_instant(tmp_path: Path) -> Non
     assert findings["M2"]["flags"] == "STALE_DATA"
 
 
+@pytest.mark.slow
 def test_the_default_zone_had_clock_changes_too(tmp_path: Path) -> None:
     """Asia/Shanghai kept daylight-saving time 1986-1991: 1988-04-17 02:30 never happened
     there, and 1988-09-11 01:30 happened twice."""
@@ -124,6 +128,7 @@ def test_the_default_zone_had_clock_changes_too(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the ledger
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 @pytest.mark.parametrize(
     ("table", "column", "value", "reason"),
@@ -160,6 +165,7 @@ def test_a_ledger_row_at_a_skipped_or_repeated_wall_time_makes_its_loan_invalid(
 # --------------------------------------------------------------------------- other tables
 
 
+@pytest.mark.slow
 def test_a_contact_flag_at_a_skipped_wall_time_is_an_unusable_row(tmp_path: Path) -> None:
     drop = two_loans()
     drop.tables["send_batch"][1]["borrower_id"] = "B2"

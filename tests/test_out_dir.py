@@ -32,6 +32,10 @@ from reconcile.errors import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OK, ConfigError
 from reconcile.nightly import out_dir, writer
 from reconcile.nightly.out_dir import MANIFEST_FILE, OWNER_FILE, OutputClaim, claim
 
+# Nearly every test here runs the CLI, some of them twice at once. Left out by `pytest -m "not
+# slow"`.
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-11-23T02:00:00+08:00"
 OUTPUT_FILES = {
     "findings.csv", "findings.parquet", "send.csv", "hold.csv", "block.csv", "rejected.csv",

@@ -449,6 +449,7 @@ def by_source_row(out_dir: Path) -> dict[int, dict[str, str]]:
 # Properties.
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(case=cases())
 def test_conservation_and_agreement_with_reference(case: Case) -> None:
@@ -501,6 +502,7 @@ def is_blank(value: str | None) -> bool:
     return value is None or not value.strip(" ")
 
 
+@pytest.mark.slow
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(case=cases())
 def test_runs_are_deterministic(case: Case) -> None:
@@ -517,6 +519,7 @@ def test_runs_are_deterministic(case: Case) -> None:
         assert one.to_dicts() == two.to_dicts()
 
 
+@pytest.mark.slow
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(case=cases())
 def test_csv_and_parquet_inputs_agree(case: Case) -> None:
@@ -698,6 +701,7 @@ def test_reference_text_shapes() -> None:
     assert [parse_timestamp(t, SHANGHAI) for t in rejected] == [None] * 4
 
 
+@pytest.mark.slow
 def test_engine_matches_a_hand_computed_case(tmp_path: Path) -> None:
     findings = run_drop(ledger_drop().message("M1", claimed_overdue_amount="50.00",
                                               claimed_days_past_due="3"), tmp_path)
@@ -832,6 +836,7 @@ def test_text_shape_agrees_with_reference(shape_run: tuple, cell: str, value: st
         f"engine reason: {engine['reason']!r}  oracle notes: {oracle.reasons}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grace_days", ["2147483647", "2147483648"])
 def test_huge_grace_days_does_not_fail_the_run(tmp_path: Path, grace_days: str) -> None:
     drop = ledger_drop().loan("L2", "B1", "active", grace_days)

@@ -547,6 +547,7 @@ def sample_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_views_over_sample_data_recorded_on_three_nights(sample_history: Path) -> None:
     nights = select(sample_history, "SELECT night, messages, sent, held, blocked, rejected "
                                     "FROM runs_by_night")
@@ -574,6 +575,7 @@ def _documented_queries(text: str) -> list[re.Match[str]]:
                             text, re.DOTALL))
 
 
+@pytest.mark.slow
 def test_readme_answers_are_real(sample_history: Path) -> None:
     """Each question's output block in docs/queries.md is what its SQL gives on the sample
     history (UPDATE_DOCS=1 rewrites them; review the diff)."""

@@ -370,6 +370,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     return sample_history(tmp_path_factory.mktemp("sample"))
 
 
+@pytest.mark.slow
 def test_sample_two_nights_report(sample: tuple[Path, list[dict[str, object]]]) -> None:
     db, (first, second) = sample
     report = build_report(db)
@@ -394,6 +395,7 @@ def test_sample_two_nights_report(sample: tuple[Path, list[dict[str, object]]]) 
         "(recorded 2026-11-10 15:00:00+08)"]
 
 
+@pytest.mark.slow
 def test_sample_text_report_fits_80_columns(sample: tuple[Path, list[dict[str, object]]]) -> None:
     result = report_cli("--db", sample[0], "--lang", "en")
     assert result.exit_code == EXIT_OK, result.output
@@ -421,6 +423,7 @@ def _night(day: int, stopped: dict[str, tuple[int, int]]) -> tuple[str, str, lis
     return (f"2026-11-{day:02d} 01:30:00+08", f"2026-11-{day:02d} 02:00:00+08", findings)
 
 
+@pytest.mark.slow
 def test_the_glance_names_the_highest_rates_and_the_fastest_riser(tmp_path: Path) -> None:
     # R_ALL stops everything, R_MOST 9 of 10 every night; R_RISE was clean and stops half
     # tonight; R_SOME stops 4 of 10 every night: higher tonight than R_RISE, but not rising.

@@ -31,6 +31,9 @@ from reconcile.report.build import build_report
 from reconcile.report.render import render
 from reconcile.report.vocabulary import outcome_name
 
+# Every test here runs chromium on a generated history: left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = ROOT / "tests" / "fixtures" / "measure_page.js"
 

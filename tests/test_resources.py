@@ -38,6 +38,7 @@ def run(drop: Path, out: Path, config_lines: str = "") -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in OUTPUTS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("buckets", [2, 7])
 def test_loan_buckets_give_the_same_outputs(drop: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch,
@@ -47,6 +48,7 @@ def test_loan_buckets_give_the_same_outputs(drop: Path, tmp_path: Path,
     assert run(drop, tmp_path / "buckets") == whole
 
 
+@pytest.mark.slow
 def test_memory_and_threads_give_the_same_outputs(drop: Path, tmp_path: Path) -> None:
     whole = run(drop, tmp_path / "whole")
     limited = run(drop, tmp_path / "limited", '\nmemory_limit = "64MB"\nthreads = 1\n')

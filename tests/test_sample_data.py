@@ -164,6 +164,7 @@ def test_summary_counts_match_expected(out_dir: Path) -> None:
     assert summary["messages"] == len(expected)
 
 
+@pytest.mark.slow
 def test_opt_out_required_holds_every_readable_text_without_one(tmp_path: Path) -> None:
     """`require_opt_out = true` (on in profile us_reg_f) adds MISSING_OPT_OUT to every
     readable message except those whose text says 回T退订; nothing else changes."""

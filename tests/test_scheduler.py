@@ -88,6 +88,7 @@ def json_lines(stderr: str) -> list[dict[str, Any]]:
 # Exit codes a scheduler can act on
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("limit", "code"), [("1", EXIT_OK), ("0.99", EXIT_HOLD_RATE)])
 def test_fail_on_hold_rate_exits_5_with_every_output_written(tmp_path: Path, limit: str,
                                                              code: int) -> None:
@@ -101,6 +102,7 @@ def test_fail_on_hold_rate_exits_5_with_every_output_written(tmp_path: Path, lim
             "(outputs were written)")
 
 
+@pytest.mark.slow
 def test_a_night_with_nothing_to_send_exits_0_by_default_but_says_so(tmp_path: Path) -> None:
     result, out_dir = run_cli(stale_night(), tmp_path)
     assert result.exit_code == EXIT_OK, result.output
@@ -112,6 +114,7 @@ def test_a_night_with_nothing_to_send_exits_0_by_default_but_says_so(tmp_path: P
     assert read_csv_rows(out_dir / "send.csv") == []
 
 
+@pytest.mark.slow
 def test_quiet_still_warns_of_nothing_to_send_on_stderr(tmp_path: Path) -> None:
     result, _ = run_cli(stale_night(), tmp_path, "-q")
     assert result.exit_code == EXIT_OK, result.output
@@ -119,6 +122,7 @@ def test_quiet_still_warns_of_nothing_to_send_on_stderr(tmp_path: Path) -> None:
     assert "reconcile: warning: nothing to send:" in result.stderr
 
 
+@pytest.mark.slow
 def test_fail_on_empty_send_exits_6_with_every_output_written(tmp_path: Path) -> None:
     result, out_dir = run_cli(stale_night(), tmp_path, "--fail-on-empty-send", "-q")
     assert result.exit_code == EXIT_NOTHING_TO_SEND, result.output
@@ -129,6 +133,7 @@ def test_fail_on_empty_send_exits_6_with_every_output_written(tmp_path: Path) ->
     assert {p.name for p in out_dir.iterdir()} >= {"findings.csv", "hold.csv", "send.csv"}
 
 
+@pytest.mark.slow
 def test_an_all_blocked_night_is_nothing_to_send_too(tmp_path: Path) -> None:
     drop = Drop().loan("L1").installment("L1", 1, "2026-11-10", "100.00")
     drop.payment("P1", "L1", "100.00", posted_at="2026-11-22T20:00:00+08:00")
@@ -144,6 +149,7 @@ def test_an_all_blocked_night_is_nothing_to_send_too(tmp_path: Path) -> None:
     assert summary(out_dir)["verdicts"]["block"] == 2
 
 
+@pytest.mark.slow
 def test_a_night_with_messages_to_send_is_not_flagged(tmp_path: Path) -> None:
     result, out_dir = run_cli(mixed_night(), tmp_path, "--fail-on-empty-send",
                               "--fail-on-hold-rate", "0", "-q")
@@ -167,6 +173,7 @@ def python_run(drop: Drop, tmp_path: Path, **extra: Any) -> RunResult:
                settings=load_settings(config_path, None), **extra)
 
 
+@pytest.mark.slow
 def test_the_policy_is_a_library_function(tmp_path: Path) -> None:
     started: list[str] = []
     result = python_run(stale_night(), tmp_path, on_start=started.append)
@@ -185,6 +192,7 @@ def test_the_policy_is_a_library_function(tmp_path: Path) -> None:
     assert blocked == EXIT_OK  # nothing blocked
 
 
+@pytest.mark.slow
 def test_block_rate_comes_before_hold_rate(tmp_path: Path) -> None:
     result = python_run(mixed_night(), tmp_path)  # 1 send, 3 blocked
     policy = ExitPolicy(fail_on_block_rate=0.5, fail_on_hold_rate=-1.0)
@@ -228,6 +236,7 @@ def assert_local_time(stamp: str, timezone: str) -> None:
     assert instant.utcoffset() == instant.astimezone(ZoneInfo(timezone)).utcoffset(), stamp
 
 
+@pytest.mark.slow
 def test_json_logs_start_with_the_run_id_and_end_finished(tmp_path: Path) -> None:
     result, out_dir = run_cli(stale_night(), tmp_path, "--log-format", "json", "-q")
     assert result.exit_code == EXIT_OK, result.output
@@ -250,6 +259,7 @@ def test_json_logs_start_with_the_run_id_and_end_finished(tmp_path: Path) -> Non
         assert_local_time(line["time"], "Asia/Shanghai")
 
 
+@pytest.mark.slow
 def test_json_policy_exit_is_an_error_event(tmp_path: Path) -> None:
     result, _ = run_cli(stale_night(), tmp_path, "--log-format", "json", "-q",
                         "--fail-on-empty-send")
@@ -358,6 +368,7 @@ PRINTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 @pytest.mark.parametrize("timezone", list(PRINTED))
 def test_instants_are_iso_8601_in_the_run_time_zone(tmp_path: Path, timezone: str,

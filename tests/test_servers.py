@@ -15,6 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from servers import Server
 
+# Every test here starts a PostgreSQL or MariaDB server: left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 UTC = dt.UTC
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 

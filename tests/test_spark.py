@@ -141,6 +141,7 @@ def cross_shard_edits(drop: Path) -> None:
             (drop / "send_history.edited").replace(drop / "send_history.csv")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, file_format, style, profile", [
     (401, "csv", "mixed", "cn"),
     (402, "parquet", "offset", "cn"),
@@ -171,6 +172,7 @@ def test_spark_gives_the_single_machine_answers(spark: Any, tmp_path: Path, seed
         assert summary["unplaced_payments"]["payments"] > 0
 
 
+@pytest.mark.slow
 def test_every_flag_is_compared(tmp_path: Path) -> None:
     """The flags the generated drops above leave out (the night-wide ones), made to fire:
     an empty optional feed (INCOMPLETE_FEED), a payment feed three days behind
@@ -191,6 +193,7 @@ def test_every_flag_is_compared(tmp_path: Path) -> None:
     assert missing == set(), "flags no Spark comparison covers"
 
 
+@pytest.mark.slow
 def test_us_reg_f_flags_are_compared(tmp_path: Path) -> None:
     """MISSING_OPT_OUT needs the us_reg_f profile."""
     drop = tmp_path / "drop"
@@ -200,6 +203,7 @@ def test_us_reg_f_flags_are_compared(tmp_path: Path) -> None:
     assert "MISSING_OPT_OUT" in flags_seen(single)
 
 
+@pytest.mark.slow
 def test_a_drop_under_a_uri_reads_as_the_folder(spark: Any, tmp_path: Path) -> None:
     """DATA_DIR as a URI (file: here, hdfs:// or s3a:// on a cluster): Parquet read where it
     lies, CSV copied to the driver; the outputs are the folder's."""
@@ -217,6 +221,7 @@ def test_a_drop_under_a_uri_reads_as_the_folder(spark: Any, tmp_path: Path) -> N
     assert_same_outputs(single, remote)
 
 
+@pytest.mark.slow
 def test_a_catalog_table_replaces_the_drops_file(spark: Any, tmp_path: Path) -> None:
     """--table installments=<catalog table>: the ledger from the catalog, cited by its name
     in reasons, its rows numbered in (file, row) order."""
@@ -273,6 +278,7 @@ def test_without_pyspark_the_spark_engine_is_a_clear_exit_2(
     assert "pip install 'reconcile[spark]'" in result.output
 
 
+@pytest.mark.slow
 def test_an_unreadable_catalog_table_is_bad_input(spark: Any, tmp_path: Path) -> None:
     result = invoke("run", "sample_data", "--out", tmp_path / "out", "--engine", "spark",
                     "--spark-master", MASTER, "--table", "payments=no_such_db.no_such_table")
@@ -280,6 +286,7 @@ def test_an_unreadable_catalog_table_is_bad_input(spark: Any, tmp_path: Path) ->
     assert "no_such_db.no_such_table: cannot be read" in result.output
 
 
+@pytest.mark.slow
 def test_a_spark_run_leaves_nothing_in_the_working_directory(
         spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No spark-warehouse, metastore_db or log folder where the scheduler started the run
@@ -295,6 +302,7 @@ def test_a_spark_run_leaves_nothing_in_the_working_directory(
     assert not (root / "spark-warehouse").exists()
 
 
+@pytest.mark.slow
 def test_a_spark_run_records_the_history_as_any_run(spark: Any, tmp_path: Path) -> None:
     """The history records a Spark night as it records any; the same night re-run on the
     DuckDB engine is recognised as already recorded (the engine decides nothing)."""
@@ -335,6 +343,7 @@ def _unplaced_money_fails(drop: Path) -> str:
     return str(config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit, code", [(_header_only, 2), (_unreadable_row, 2),
                                         (_unplaced_money_fails, 4)],
                          ids=["no messages", "unreadable csv row", "unplaced money"])
@@ -352,6 +361,7 @@ def test_spark_fails_as_the_duckdb_engine_does(spark: Any, tmp_path: Path, edit:
     assert not (tmp_path / "out1").exists()
 
 
+@pytest.mark.slow
 def test_under_spark_submit_the_submitted_master_is_kept(tmp_path: Path) -> None:
     """The cluster recipe of docs/spark.md, with a local master in place of YARN:
     spark-submit starts the JVM and runs reconcile's __main__ as the application; reconcile

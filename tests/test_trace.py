@@ -62,6 +62,7 @@ def assert_exit_2(result: Result, needle: str) -> None:
 # --- finding the person --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_trace_by_phone_in_a_pseudonymised_history(histories: Histories,
                                                    blocked: list[Recorded]) -> None:
     phone = clear_phones(histories)[blocked[0].message_id]
@@ -80,6 +81,7 @@ def test_trace_by_phone_in_a_pseudonymised_history(histories: Histories,
     assert phone not in json.dumps(document)
 
 
+@pytest.mark.slow
 def test_trace_by_borrower_gives_every_column(histories: Histories,
                                               blocked: list[Recorded]) -> None:
     document = traced("--borrower", blocked[0].borrower_id, "--db", histories.pseudonymised)
@@ -100,6 +102,7 @@ def test_trace_by_borrower_gives_every_column(histories: Histories,
     assert document["target"]["borrower_id"] == blocked[0].borrower_id
 
 
+@pytest.mark.slow
 def test_trace_by_message_follows_its_borrower(histories: Histories,
                                                blocked: list[Recorded]) -> None:
     document = traced("--message", blocked[1].message_id, "--db", histories.pseudonymised)
@@ -108,6 +111,7 @@ def test_trace_by_message_follows_its_borrower(histories: Histories,
     assert document["target"]["borrower_id"] == blocked[0].borrower_id
 
 
+@pytest.mark.slow
 def test_since_keeps_later_nights(histories: Histories, blocked: list[Recorded]) -> None:
     document = traced("--borrower", blocked[0].borrower_id, "--db", histories.pseudonymised,
                       "--since", "2026-11-22")
@@ -115,6 +119,7 @@ def test_since_keeps_later_nights(histories: Histories, blocked: list[Recorded])
     assert document["since"] == "2026-11-22"
 
 
+@pytest.mark.slow
 def test_all_runs_shows_the_rerun_of_a_night(histories: Histories,
                                              blocked: list[Recorded]) -> None:
     document = traced("--borrower", blocked[0].borrower_id, "--db", histories.pseudonymised,
@@ -128,6 +133,7 @@ def test_all_runs_shows_the_rerun_of_a_night(histories: Histories,
     assert counting["messages"][-1]["run_id"] == histories.runs[3]
 
 
+@pytest.mark.slow
 def test_no_match_is_an_empty_list_and_exit_0(histories: Histories) -> None:
     for args in (("--borrower", "NOBODY"), ("--phone", "10000000000"),
                  ("--message", "NO-SUCH-MESSAGE")):
@@ -143,6 +149,7 @@ def test_no_match_is_an_empty_list_and_exit_0(histories: Histories) -> None:
 # --- a history that keeps phones in clear, and one of both kinds ----------------------------
 
 
+@pytest.mark.slow
 def test_a_history_of_clear_and_pseudonymised_runs_is_matched_whole(
         histories: Histories) -> None:
     recorded = latest_messages(histories.mixed)
@@ -165,6 +172,7 @@ def test_a_history_of_clear_and_pseudonymised_runs_is_matched_whole(
                                          histories.mixed))
 
 
+@pytest.mark.slow
 def test_no_pseudonym_key_is_exit_2_and_none_is_made(histories: Histories,
                                                      tmp_path: Path) -> None:
     copy = _copied(histories.pseudonymised, tmp_path / "copy.duckdb")
@@ -177,6 +185,7 @@ def test_no_pseudonym_key_is_exit_2_and_none_is_made(histories: Histories,
     assert len(document["messages"]) == 3
 
 
+@pytest.mark.slow
 def test_a_catalog_reading_another_folder_is_exit_2(histories: Histories,
                                                      tmp_path: Path) -> None:
     copy = _copied(histories.pseudonymised, tmp_path / "copy.duckdb")
@@ -194,6 +203,7 @@ def _copied(db: Path, copy: Path) -> Path:
 # --- options and errors --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [(), ("--phone", "1", "--borrower", "B"),
                                   ("--borrower", "B", "--message", "M")])
 def test_exactly_one_of_phone_borrower_message(histories: Histories,
@@ -212,6 +222,7 @@ def test_missing_history_is_exit_2(tmp_path: Path) -> None:
     assert_exit_2(trace_cli("--borrower", "B", "--db", empty), "the file is empty")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("since", ["2026/11/22", "2026-13-01", "22-11-2026", "2026-11-2",
                                    "2026-11-22T00:00"])
 def test_bad_since_is_exit_2(histories: Histories, since: str) -> None:
@@ -219,6 +230,7 @@ def test_bad_since_is_exit_2(histories: Histories, since: str) -> None:
                             since), f"--since: {since!r} is not a date (YYYY-MM-DD)")
 
 
+@pytest.mark.slow
 def test_text_and_markdown_in_both_languages(histories: Histories,
                                              blocked: list[Recorded]) -> None:
     flag = blocked[0].flags[0]
@@ -239,6 +251,7 @@ def test_text_and_markdown_in_both_languages(histories: Histories,
     assert f"{term.zh} {flag}" in chinese_markdown and "## 共 3 条计划短信" in chinese_markdown
 
 
+@pytest.mark.slow
 def test_language_follows_the_config(histories: Histories, blocked: list[Recorded],
                                      tmp_path: Path) -> None:
     config = tmp_path / "en.toml"
@@ -248,6 +261,7 @@ def test_language_follows_the_config(histories: Histories, blocked: list[Recorde
     assert result.stdout.startswith("reconcile trace: ")
 
 
+@pytest.mark.slow
 def test_output_file(histories: Histories, blocked: list[Recorded], tmp_path: Path) -> None:
     target = tmp_path / "trace.json"
     result = trace_cli("--borrower", blocked[0].borrower_id, "--db", histories.pseudonymised,
@@ -257,6 +271,7 @@ def test_output_file(histories: Histories, blocked: list[Recorded], tmp_path: Pa
     assert len(json.loads(target.read_text(encoding="utf-8"))["messages"]) == 3
 
 
+@pytest.mark.slow
 def test_library_call_matches_the_command(histories: Histories,
                                           blocked: list[Recorded]) -> None:
     found = build_trace(histories.pseudonymised, borrower_id=blocked[0].borrower_id,

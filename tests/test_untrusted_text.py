@@ -69,6 +69,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_report_shows_no_control_code(history: Path, fmt: str) -> None:
     result = cli("report", "--db", history, "--format", fmt)
@@ -77,6 +78,7 @@ def test_report_shows_no_control_code(history: Path, fmt: str) -> None:
     assert "\\u001b" in result.stdout and "pwned" in result.stdout  # shown, escaped
 
 
+@pytest.mark.slow
 def test_report_written_to_a_file_shows_no_control_code(history: Path, tmp_path: Path) -> None:
     for fmt in FORMATS:
         path = tmp_path / f"report.{fmt}"
@@ -84,6 +86,7 @@ def test_report_written_to_a_file_shows_no_control_code(history: Path, tmp_path:
         assert_no_control(path.read_text(encoding="utf-8"), f"report.{fmt}")
 
 
+@pytest.mark.slow
 def test_json_report_keeps_the_values(history: Path) -> None:
     """Escaped the JSON way: a JSON reader gets the exact ids back."""
     data = json.loads(cli("report", "--db", history, "--format", "json").stdout)
@@ -93,6 +96,7 @@ def test_json_report_keeps_the_values(history: Path) -> None:
     assert LOAN_ID in [e["loan_id"] for e in examples]
 
 
+@pytest.mark.slow
 def test_markdown_report_quotes_no_live_markup(history: Path) -> None:
     text = cli("report", "--db", history, "--format", "markdown").stdout
     assert "<img" not in text
@@ -109,12 +113,14 @@ def test_markdown_report_quotes_no_live_markup(history: Path) -> None:
         assert cells == len(re.split(r"(?<!\\)\|", header)), lines[i]
 
 
+@pytest.mark.slow
 def test_html_report_quotes_no_live_markup(history: Path) -> None:
     page = cli("report", "--db", history, "--format", "html").stdout
     assert "<img" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["table", "json"])
 def test_query_shows_no_control_code(history: Path, fmt: str) -> None:
     result = cli("query", "--db", history, "--format", fmt,
@@ -144,6 +150,7 @@ def test_error_messages_show_no_control_code(tmp_path: Path) -> None:
     assert_no_control(result.stderr, "error message")
 
 
+@pytest.mark.slow
 def test_run_summary_shows_no_control_code(tmp_path: Path) -> None:
     data_dir = Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00").message("M1")
     out_dir = tmp_path / f"out{OSC}"
@@ -166,6 +173,7 @@ def write_rows(path: Path, rows: list[list[str]], newline: str) -> None:
         handle.writelines(",".join(field(v) for v in row) + newline for row in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
 def test_a_carriage_return_inside_quotes_is_part_of_the_field(tmp_path: Path,
                                                                newline: str) -> None:

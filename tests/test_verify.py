@@ -14,6 +14,10 @@ from reconcile.errors import InputError
 from reconcile.synth.generator import CONFIG_FILE, generate
 from reconcile.synth.verify import default_labels, verify
 
+# Every test here reads a generated drop and its run (one module fixture). Left out by `pytest -m
+# "not slow"`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
