@@ -30,19 +30,21 @@ from typing import Any
 
 import duckdb
 
+from reconcile.checks import load_checks
 from reconcile.config import Settings
 from reconcile.nightly import feeds
 from reconcile.nightly.decide import (
-    TRUTH_ONLY_TABLES,
     create_contact_params,
     create_params,
     prepare_session,
     prepare_truth,
+    switched_off,
+    truth_only_relations,
 )
 from reconcile.nightly.inputs import drop_relation, load
 from reconcile.nightly.staging import DUPLICATE, create_input_issues, stage
 from reconcile.schema import TABLES
-from reconcile.sqlfiles import load_checks, quote_identifier
+from reconcile.sqlfiles import quote_identifier
 
 # The defaults of tests/drops.py: T, and a message scheduled at 09:00 the same morning
 # whose rule ran at 22:00 the evening before (4 h before T).
@@ -88,6 +90,10 @@ DERIVED: dict[str, str] = {
     "grace_days": "p.grace_days",
     "min_overdue_amount": "p.min_overdue_amount",
     "is_collection_wording": "coalesce(c.template_kind IN ('collection', 'escalation'), false)",
+    # NOT_OVERDUE's predicate (06_message_context.sql), over the row's own flags.
+    "collection_while_not_overdue": (
+        "coalesce(c.truth_known AND c.template_usable AND coalesce(c.is_collection_wording, "
+        "c.template_kind IN ('collection', 'escalation')) AND NOT c.is_overdue, false)"),
     "rule_age_us": "epoch_us(p.as_of) - epoch_us(c.rule_evaluated_at)",
     "rule_age_hours": "round((epoch_us(p.as_of) - epoch_us(c.rule_evaluated_at)) / 3600e6, 2)",
 }
@@ -128,7 +134,7 @@ def night_schema() -> NightSchema:
         create_input_issues(con, [t for t in TABLES if t.name != "send_batch"], inputs)
         feeds.create_feed_volume(con, inputs, None)
         prepare_truth(con, settings, AS_OF)
-        for name in TRUTH_ONLY_TABLES:  # as decide() does before the checks
+        for name in truth_only_relations():  # as decide() does before the checks
             drop_relation(con, name)
         internal = made_by_params | {source.raw_table for source in inputs.values()}
         internal |= {f"{table.name}{DUPLICATE}" for table in TABLES}
@@ -168,6 +174,8 @@ def run_check(flag: str, rows: Sequence[Row], settings: Settings | None = None,
     """
     settings = settings or Settings()
     check = load_checks()[flag]
+    if switched_off(check, settings, from_database=False):  # as the engine skips it
+        return []
     with connect_night(rows, settings, as_of, tables) as con:
         found = con.execute(f"SELECT source_row, detail FROM ({check.sql}) "
                             "ORDER BY source_row, detail").fetchall()

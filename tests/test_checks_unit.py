@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from check_harness import connect_night, run_check
 
+from reconcile.checks import load_checks
 from reconcile.config import Settings, settings_from_mapping
-from reconcile.sqlfiles import load_checks
 
 US_REG_F = settings_from_mapping({"profile": "us_reg_f"})
 # A loan that owes nothing on the send date: its due is all paid.

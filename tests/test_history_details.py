@@ -56,6 +56,7 @@ def record_night(drop: Drop, tmp_path: Path, db: Path, name: str,
     return out
 
 
+@pytest.mark.slow
 def test_a_detail_quoting_another_flags_clause_stays_with_its_own_flag(
         tmp_path: Path) -> None:
     db = tmp_path / "history.duckdb"
@@ -106,6 +107,7 @@ def as_recorded_before_details(db: Path) -> None:
         catalog.execute("DELETE FROM schema_migrations WHERE version = 5")
 
 
+@pytest.mark.slow
 def test_runs_recorded_before_details_read_them_from_their_reason(tmp_path: Path) -> None:
     """A history recorded by the version before migration 5: readers refuse its catalog
     until it is rebuilt, then read the old runs' details from their reasons (best effort:
@@ -151,6 +153,7 @@ ALTER TABLE findings_reordered RENAME TO findings;
 """
 
 
+@pytest.mark.slow
 def test_a_column_added_before_the_others_still_records_and_reports(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     current = history.migrations()

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import reconcile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,7 @@ def test_the_command_line_loads_no_test_data_code() -> None:
     assert _synthetic_modules_after("verify", "--help") == []
 
 
+@pytest.mark.slow
 def test_a_nightly_run_loads_no_test_data_code(tmp_path: Path) -> None:
     out = tmp_path / "out"
     loaded = _synthetic_modules_after("run", str(SAMPLE), "--out", str(out), "--as-of",

@@ -64,6 +64,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ledger", "feed"])
 def test_a_new_check_file_is_a_new_flag_everywhere(tree: Path, tmp_path: Path,
                                                   kind: str) -> None:

@@ -188,6 +188,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Probe, Pat
     yield probe, folder / "history.duckdb"
 
 
+@pytest.mark.slow
 def test_the_nightly_files_read_only_what_they_declare(night: tuple[Probe, Path]) -> None:
     probe, _ = night
     expected = {path for path in DUCKDB_FILES
@@ -197,6 +198,7 @@ def test_the_nightly_files_read_only_what_they_declare(night: tuple[Probe, Path]
     assert probe.failures() == []
 
 
+@pytest.mark.slow
 def test_the_history_files_read_only_what_they_declare(night: tuple[Probe, Path]) -> None:
     _, history = night
     probe = Probe()
@@ -210,6 +212,7 @@ def test_the_history_files_read_only_what_they_declare(night: tuple[Probe, Path]
     assert probe.failures() == []
 
 
+@pytest.mark.slow
 def test_the_report_queries_read_only_what_they_declare(night: tuple[Probe, Path],
                                                         monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:

@@ -176,13 +176,20 @@ def skipped_checks(inputs: dict[str, InputFile],
 
 def _why_skipped(check: Check, inputs: dict[str, InputFile], settings: Settings,
                  from_database: bool) -> SkippedCheck | None:
+    absent = [need for need in check.needs if not _input_present(inputs, need)]
+    return (switched_off(check, settings, from_database)
+            or (SkippedCheck(_absent(absent[0]), turned_off=False) if absent else None))
+
+
+def switched_off(check: Check, settings: Settings, from_database: bool) -> SkippedCheck | None:
+    """Whether the settings turn the check off (the one off-switch): disabled_checks, or
+    none of the settings its header's `off unless` names is on."""
     if check.flag in settings.disabled_checks:
         return SkippedCheck("disabled_checks", turned_off=True)
     if check.off_unless and not any(_is_on(name, settings, from_database)
                                     for name in check.off_unless):
         return SkippedCheck(_setting_is(check.off_unless[0], settings), turned_off=True)
-    absent = [need for need in check.needs if not _input_present(inputs, need)]
-    return SkippedCheck(_absent(absent[0]), turned_off=False) if absent else None
+    return None
 
 
 def _input_present(inputs: dict[str, InputFile], need: str) -> bool:
