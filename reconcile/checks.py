@@ -110,7 +110,7 @@ def check_from(file: SqlFile) -> Check:
         summary=header["summary"], definition=header["definition"],
         en_name=header["en name"], en_explained=header["en explained"],
         zh_name=header["zh name"], zh_explained=header["zh explained"],
-        reads=_names(header["reads"]),
+        reads=file.reads or (),
         file_name=file.name, sql=file.text.strip().rstrip(";"),
     )
     _validate(check, where)

@@ -14,8 +14,9 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-# A header line `-- key: value`, and a line that goes on with the value before it.
+# A `-- reads:` line and the indented lines that go on with it.
 _READS = re.compile(r"^-- reads:(.*(?:\n--   \S.*)*)", re.MULTILINE)
+# A header line `-- key: value`, and a line that goes on with the value before it.
 _HEADER_KEY = re.compile(r"^--\s*([a-z][a-z ]*[a-z]):\s*(.*?)\s*$")
 _HEADER_MORE = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 

@@ -205,10 +205,8 @@ def test_the_history_files_read_only_what_they_declare(night: tuple[Probe, Path]
     with duckdb.connect(str(history), read_only=True) as catalog:
         for view in views.load_views().values():
             probe.run(catalog, f"history/views/{view.file_name}", view.sql)
-        paths = store.HistoryPaths.of(history)
-        probe.run(catalog, "history/catalog.sql", store.read_history_sql("catalog.sql")
-                  .replace("{findings_files}", quote_literal(paths.pattern("findings")))
-                  .replace("{runs_files}", quote_literal(paths.pattern("runs"))))
+        probe.run(catalog, "history/catalog.sql",
+                  store.catalog_sql(store.HistoryPaths.of(history)))
     assert probe.failures() == []
 
 

@@ -249,10 +249,7 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
     fresh = paths.staging / f"catalog-{secrets.token_hex(4)}.duckdb"
     with contextlib.closing(duckdb.connect(str(fresh))) as catalog:
         catalog.execute("SET enable_progress_bar = false")
-        catalog.execute(read_history_sql("catalog.sql")
-                        .replace("{findings_files}", quote_literal(paths.pattern("findings")))
-                        .replace("{runs_files}", quote_literal(paths.pattern("runs")))
-                        .replace("{flag_names}", "|".join(FLAGS)))
+        catalog.execute(catalog_sql(paths))
         catalog.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
                         "name VARCHAR NOT NULL)")
         catalog.executemany("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
@@ -264,6 +261,14 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
         views.create_views(catalog)
         catalog.execute("CHECKPOINT")
     atomic.publish(fresh, paths.catalog, durable=True)
+
+
+def catalog_sql(paths: HistoryPaths) -> str:
+    """sql/history/catalog.sql with its placeholders filled in for this history."""
+    return (read_history_sql("catalog.sql")
+            .replace("{findings_files}", quote_literal(paths.pattern("findings")))
+            .replace("{runs_files}", quote_literal(paths.pattern("runs")))
+            .replace("{flag_names}", "|".join(FLAGS)))
 
 
 def read_history_sql(name: str) -> str:

@@ -1,11 +1,12 @@
 -- reads: nothing
 -- The history catalog's two base views (docs/history.md), over the Parquet files of the
 -- history's data folder; {runs_files} and {findings_files} are those files' patterns
--- (HISTORY.d/runs/*/*.parquet), {flag_names} every flag's name, '|'-separated. A run is recorded when its runs file exists: findings of a
--- run without one (a writer killed between its two renames) are not shown. The files keep
--- JSON as text so every engine can read them; here it is JSON again. `night` is the run's
--- local night, the files' partition. findings.details is read from reason for the runs
--- recorded before it existed (below).
+-- (HISTORY.d/runs/*/*.parquet), {flag_names} every flag's name, '|'-separated. A run is
+-- recorded when its runs file exists: findings of a run without one (a writer killed
+-- between its two renames) are not shown. The files keep JSON as text so every engine can
+-- read them; here it is JSON again. `night` is the run's local night, the files'
+-- partition. findings.details is read from reason for the runs recorded before it existed
+-- (below).
 CREATE OR REPLACE VIEW runs AS
 SELECT * REPLACE (
     CAST(inputs AS JSON) AS inputs,

@@ -6,9 +6,9 @@
 -- A night is the calendar date of the run's as-of instant in the run's own configured
 -- timezone (settings.timezone), so a run at 2026-11-23 01:30 +08:00 is night 2026-11-23
 -- whatever the session's TimeZone: the `night` the runs files are partitioned by, which
--- the history computes once when it records the run. When a night was reconciled more than once (--force),
--- the run with the latest as-of (then the latest finish) is the one that counts; every
--- other view reads only those runs (is_latest).
+-- the history computes once when it records the run. When a night was reconciled more
+-- than once (--force), the run with the latest as-of (then the latest finish) is the one
+-- that counts; every other view reads only those runs (is_latest).
 --
 -- columns:
 --   night        DATE     local date of as_of in the run's timezone
