@@ -312,6 +312,28 @@ def test_pseudonym_command_finds_every_message_to_a_phone(data_dir: Path,
     assert (history.HistoryPaths.of(db).default_key.stat().st_mode & 0o777) == 0o600
 
 
+def test_first_runs_at_once_share_one_whole_key(tmp_path: Path) -> None:
+    """The key file appears whole or not at all: runs making it at the same moment all
+    read the one key that was linked into place, none an empty or half-written file."""
+    paths = history.HistoryPaths.of(tmp_path / "history.duckdb")
+    keys: list[bytes] = []
+    start = threading.Barrier(8)
+
+    def make() -> None:
+        start.wait()
+        keys.append(history.pseudonym_key(paths, Settings()))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 64
+    assert (paths.default_key.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in paths.default_key.parent.iterdir()
+            if p.name.endswith(".partial")] == []
+
+
 def test_the_key_can_come_from_the_environment(data_dir: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(history.KEY_ENVIRONMENT, "a key from the secret store")

@@ -447,12 +447,25 @@ def pseudonym_key(paths: HistoryPaths, settings: Settings, create: bool = True) 
 
 
 def _default_key(path: Path) -> bytes:
-    with contextlib.suppress(FileExistsError):
+    """HISTORY.key's key, made first if there is none. It is written whole under another
+    name and then linked into place, which fails if the file exists: two first runs at
+    once keep the same key, and neither reads a file the other has begun but not written."""
+    if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="utf-8").strip().encode()
+        written = atomic.temporary_sibling(path)
+        descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            atomic.fsync_path(written)
+            with contextlib.suppress(FileExistsError):
+                os.link(written, path)
+        finally:
+            written.unlink()
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ConfigError(f"{path}: the pseudonym key file is empty")
+    return key.encode()
 
 
 def pseudonym(key: bytes, value: str) -> str:
