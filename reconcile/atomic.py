@@ -92,7 +92,7 @@ def replace_folder(new: Path, target: Path) -> None:
     if not os.path.lexists(target) or (target.is_dir() and not any(target.iterdir())):
         os.replace(new, target)
         return
-    if _exchange(new, target):
+    if exchange(new, target):
         shutil.rmtree(new)
         return
     aside = temporary_sibling(target)
@@ -105,7 +105,7 @@ def replace_folder(new: Path, target: Path) -> None:
     shutil.rmtree(aside)
 
 
-def _exchange(first: Path, second: Path) -> bool:
+def exchange(first: Path, second: Path) -> bool:
     """Swap two existing paths in one step; False where the system cannot."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2

@@ -77,7 +77,7 @@ def test_the_old_folder_is_removed_only_once_the_new_one_is_in_place(
     target = folder(tmp_path / "drop", {"old.csv": "old"})
     new = folder(tmp_path / ".drop.partial", {"send_batch.csv": "new"})
     if not can_exchange:  # a kernel or file system without RENAME_EXCHANGE
-        monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(atomic, "exchange", lambda first, second: False)
     removed: list[list[str]] = []
     remove = atomic.shutil.rmtree
 

@@ -27,7 +27,7 @@ import pytest
 from click.testing import Result
 from drops import Drop, invoke
 
-from reconcile import locks, run
+from reconcile import atomic, locks, run
 from reconcile.errors import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OK, ConfigError
 from reconcile.nightly import out_dir, writer
 from reconcile.nightly.out_dir import MANIFEST_FILE, OWNER_FILE, OutputClaim, claim
@@ -280,7 +280,20 @@ def test_a_file_added_while_the_run_works_is_not_deleted(
     assert beside(out) == [".out.lock", "in", "out"]
 
 
-def test_an_earlier_output_is_replaced(data_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("can_exchange", [True, False])
+def test_an_earlier_output_is_replaced(data_dir: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       can_exchange: bool) -> None:
+    """Swapped with the new one in one step, so OUT_DIR is never missing; or, where the
+    system cannot exchange two folders, parked and then replaced."""
+    exchanged: list[bool] = []
+    real_exchange = atomic.exchange
+
+    def exchange(first: Path, second: Path) -> bool:
+        exchanged.append(second.is_dir())  # OUT_DIR is there as the swap starts
+        return real_exchange(first, second) if can_exchange else False
+
+    monkeypatch.setattr(atomic, "exchange", exchange)
     out = tmp_path / "out"
     first = run(data_dir, out, as_of=AS_OF)
     assert manifest_run(out) == first.run_id
@@ -292,6 +305,7 @@ def test_an_earlier_output_is_replaced(data_dir: Path, tmp_path: Path) -> None:
     assert manifest_run(out) == second.run_id != first.run_id
     assert set(snapshot(out)) == OUTPUT_FILES
     assert beside(out) == [".out.lock", "in", "out"]
+    assert exchanged == [True]
 
 
 def test_a_legacy_output_without_a_manifest_is_replaced(data_dir: Path, tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 A run claims OUT_DIR before anything else: it takes `.<out name>.lock` beside it (an flock,
 reconcile.locks: a second run into the same folder exits 75), heals what this folder's
 earlier killed runs left, and checks the folder may be replaced. Its outputs are written
-into a working folder beside OUT_DIR and renamed into place, so a crash at any point leaves
-OUT_DIR as it was: the previous run's complete output, or nothing.
+into a working folder beside OUT_DIR and swapped with it in one step (renameat2's exchange,
+reconcile.atomic; where the system cannot, the old output is parked and then the new one
+renamed in), so a reader or a crash at any point finds OUT_DIR as it was, the previous
+run's complete output, or the new one.
 
 What a run removes is only ever what a reconcile run provably wrote:
 
@@ -31,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconcile import locks
+from reconcile import atomic, locks
 from reconcile.errors import ConfigError
 from reconcile.version import __version__
 
@@ -91,6 +93,10 @@ class OutputClaim:
     def _publish(self, folder: Path) -> None:
         out = self.out_dir
         check_replaceable(out)  # again: a file may have been put into OUT_DIR meanwhile
+        if os.path.lexists(out) and atomic.exchange(folder, out):
+            # One step: a reader finds the old output or the new, never none. The old one
+            # is now `folder`, inside this run's owned working folder, removed with it.
+            return
         previous = None
         if os.path.lexists(out):
             # Parked inside an owned folder: a run killed before the next rename leaves it
