@@ -227,12 +227,12 @@ def _catalog_is_current(paths: HistoryPaths) -> bool:
     try:
         with contextlib.closing(duckdb.connect(str(paths.catalog), read_only=True)) as con:
             layout = first_record(con.execute(
-                "SELECT data_folder, schema_version, views_digest FROM history_layout"))
-    except duckdb.Error:  # views_digest missing: a catalog built before flags had their table
+                "SELECT data_folder, schema_version, catalog_digest FROM history_layout"))
+    except duckdb.Error:  # no catalog_digest: a catalog built before flags had their table
         return False
     return (layout is not None and layout["data_folder"] == str(paths.data)
             and layout["schema_version"] == schema_version()
-            and layout["views_digest"] == views.views_digest())
+            and layout["catalog_digest"] == catalog_digest())
 
 
 def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
@@ -256,11 +256,19 @@ def build_catalog(con: duckdb.DuckDBPyConnection, paths: HistoryPaths) -> None:
                             [[m.version, m.name] for m in migrations()])
         catalog.execute("CREATE TABLE history_layout AS SELECT CAST(? AS VARCHAR) AS "
                         "data_folder, CAST(? AS INTEGER) AS schema_version, "
-                        "CAST(? AS VARCHAR) AS views_digest, now() AS built_at",
-                        [str(paths.data), schema_version(), views.views_digest()])
+                        "CAST(? AS VARCHAR) AS catalog_digest, now() AS built_at",
+                        [str(paths.data), schema_version(), catalog_digest()])
         views.create_views(catalog)
         catalog.execute("CHECKPOINT")
     atomic.publish(fresh, paths.catalog, durable=True)
+
+
+def catalog_digest() -> str:
+    """What a catalog is built from besides its migrations and its data folder: catalog.sql,
+    the flags it reads old reasons by, the views and flag_definitions. A catalog built from
+    others (a flag added, a view or catalog.sql changed) is built again."""
+    text = read_history_sql("catalog.sql") + "|".join(FLAGS) + views.views_digest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def catalog_sql(paths: HistoryPaths) -> str:

@@ -70,11 +70,13 @@ def load_views() -> dict[str, View]:
 
 
 FLAG_COLUMNS = "{flag_columns}"
-# The flags' facts a query can join (the views' flag measures come from here).
-_FLAG_DEFINITIONS = """
-CREATE OR REPLACE TABLE flag_definitions (
-    flag VARCHAR PRIMARY KEY, position INTEGER, kind VARCHAR, default_verdict VARCHAR,
-    summary VARCHAR, en_name VARCHAR, zh_name VARCHAR, source VARCHAR)"""
+# flag_definitions, the flags' facts a query can join (day_over_day's flag measures come
+# from here): each column and its type.
+_FLAG_DEFINITION_TYPES: dict[str, str] = {
+    "flag": "VARCHAR PRIMARY KEY", "position": "INTEGER", "kind": "VARCHAR",
+    "default_verdict": "VARCHAR", "summary": "VARCHAR", "en_name": "VARCHAR",
+    "zh_name": "VARCHAR", "source": "VARCHAR",
+}
 
 
 def _flag_columns() -> str:
@@ -85,15 +87,18 @@ def _flag_columns() -> str:
         f"AS {flag.lower()}" for flag in CHECKS)
 
 
-def _flag_rows() -> list[list[object]]:
-    return [[c.flag, position, c.kind, c.verdict, c.summary, c.en_name, c.zh_name, c.source]
+def _flag_definitions() -> list[dict[str, object]]:
+    """The rows of flag_definitions, by column name, one per flag in order."""
+    return [{"flag": c.flag, "position": position, "kind": c.kind, "default_verdict": c.verdict,
+             "summary": c.summary, "en_name": c.en_name, "zh_name": c.zh_name,
+             "source": c.source}
             for position, c in enumerate(CHECKS.values(), start=1)]
 
 
 def views_digest() -> str:
     """What the views and flag_definitions a catalog holds depend on: a catalog built with
     another digest (a flag added, a view changed) is built again."""
-    text = repr(_flag_rows()) + "".join(view.sql for view in load_views().values())
+    text = repr(_flag_definitions()) + "".join(view.sql for view in load_views().values())
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -104,9 +109,13 @@ def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     Returns the names of the views created. Runs no transaction of its own: the caller
     decides.
     """
-    con.execute(_FLAG_DEFINITIONS)
-    con.executemany("INSERT INTO flag_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    _flag_rows())
+    columns = list(_FLAG_DEFINITION_TYPES)
+    con.execute("CREATE OR REPLACE TABLE flag_definitions ("
+                + ", ".join(f"{name} {kind}" for name, kind in _FLAG_DEFINITION_TYPES.items())
+                + ")")
+    con.executemany(f"INSERT INTO flag_definitions ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    [[row[name] for name in columns] for row in _flag_definitions()])
     created = []
     for view in load_views().values():
         con.execute(view.sql)
