@@ -1,12 +1,15 @@
-"""The resource settings and the loan buckets they lead to never change a finding.
+"""The resource settings, and the loan buckets and message parts they lead to, never change
+a finding.
 
-A drop too large for memory_limit has its ledger truth worked out in loan buckets
-(reconcile/nightly/decide.py); here a generated drop is run in one bucket and in several,
-and under other memory and thread settings, and every output file must be the same bytes.
+A drop too large for memory_limit has its ledger truth worked out in loan buckets and its
+verdicts decided in parts of consecutive messages (reconcile/nightly/decide.py); here a
+generated drop is run in one bucket and in several, in one part and in several, and under
+other memory and thread settings, and every output file must be the same bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -49,6 +52,17 @@ def test_loan_buckets_give_the_same_outputs(drop: Path, tmp_path: Path,
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("rows_per_part", [1, 97, 700])
+def test_message_parts_give_the_same_outputs(drop: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             rows_per_part: int) -> None:
+    whole = run(drop, tmp_path / "whole")
+    monkeypatch.setattr(decide, "_ROW_GROUP_ROWS", rows_per_part)
+    monkeypatch.setattr(decide, "_BYTES_PER_MESSAGE", 2**62)  # a part per message, rounded
+    assert run(drop, tmp_path / "parts") == whole
+
+
+@pytest.mark.slow
 def test_memory_and_threads_give_the_same_outputs(drop: Path, tmp_path: Path) -> None:
     whole = run(drop, tmp_path / "whole")
     limited = run(drop, tmp_path / "limited", '\nmemory_limit = "64MB"\nthreads = 1\n')
@@ -70,3 +84,36 @@ def test_loan_buckets_grow_with_the_messages_per_byte_of_memory(
     con.execute("CREATE TABLE message_inputs AS "
                 f"SELECT true AS truth_known FROM range({messages})")
     assert decide.loan_buckets(con) == buckets
+
+
+@pytest.mark.parametrize(("messages", "memory_limit", "parts"), [
+    (0, "3GB", 1),
+    (1_000_000, "3GB", 1),
+    (1_400_000, "3GB", 1),
+    (10_000_000, "3GB", 8),
+    (30_000_000, "3GB", 21),
+    (10_000_000, "24GB", 1),
+])
+def test_message_parts_grow_with_the_messages_per_byte_of_memory(
+        messages: int, memory_limit: str, parts: int) -> None:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"CREATE TABLE send_batch AS SELECT range + 1 AS source_row "
+                f"FROM range({messages})")
+    assert len(decide.message_parts(con)) == parts
+
+
+@pytest.mark.parametrize(("first", "rows"), [(1, 0), (1, 1), (1, 400_000), (5, 250_000)])
+def test_message_parts_cover_the_batch_in_whole_row_groups(first: int, rows: int) -> None:
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '300MB'")
+    con.execute(f"CREATE TABLE send_batch AS SELECT range + {first} AS source_row "
+                f"FROM range({rows})")
+    parts = decide.message_parts(con)
+    assert parts[0]["first_source_row"] == first
+    assert parts[-1]["last_source_row"] == first + rows - 1
+    for earlier, later in itertools.pairwise(parts):
+        assert later["first_source_row"] == earlier["last_source_row"] + 1
+    for part in parts[:-1]:
+        size = part["last_source_row"] - part["first_source_row"] + 1
+        assert size % decide._ROW_GROUP_ROWS == 0

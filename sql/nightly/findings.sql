@@ -1,4 +1,5 @@
--- reads: flag_hits, message_context, send_batch, verdict_policy
+-- reads: flag_hits, message_context, send_batch, verdict_policy, $first_source_row,
+--   $last_source_row
 -- findings: one row per send_batch input row, with its verdict (CONTRACT §4).
 -- A message takes the severest verdict its flags map to in verdict_policy; no flag is
 -- `send`; an unreadable row is `rejected` with its cause.
@@ -14,12 +15,18 @@
 -- aggregating per message (list(), string_agg ... ORDER BY) costs several times more.
 -- Runs longer than four hits (rare) go through a sorted list aggregate instead.
 -- The table is stored in source_row order, which the writer relies on.
+-- A batch too large for memory_limit is decided in parts of consecutive source_rows, one
+-- statement each, appended in order (reconcile/nightly/decide.py sets the variables
+-- first_source_row and last_source_row; unset, the one part is every message): at 10M
+-- messages the two sorts of the whole batch spilled 14 GiB.
 CREATE OR REPLACE TABLE findings AS
 WITH hits AS (
     SELECT h.source_row, v.flag_order, {'flag': h.flag, 'detail': h.detail} AS said,
            v.verdict_rank
     FROM flag_hits AS h
     JOIN verdict_policy AS v USING (flag)
+    WHERE h.source_row BETWEEN coalesce(getvariable('first_source_row'), 0)
+                           AND coalesce(getvariable('last_source_row'), 9223372036854775807)
 ),
 runs AS (
     SELECT
@@ -84,7 +91,13 @@ SELECT
     c.rule_age_hours,
     coalesce(f.details, []) AS details
 FROM send_batch AS b
-LEFT JOIN message_context AS c USING (source_row)
+LEFT JOIN (
+    SELECT * FROM message_context
+    WHERE source_row BETWEEN coalesce(getvariable('first_source_row'), 0)
+                         AND coalesce(getvariable('last_source_row'), 9223372036854775807)
+) AS c USING (source_row)
 LEFT JOIN flagged AS f USING (source_row)
 LEFT JOIN verdicts AS v USING (verdict_rank)
+WHERE b.source_row BETWEEN coalesce(getvariable('first_source_row'), 0)
+                       AND coalesce(getvariable('last_source_row'), 9223372036854775807)
 ORDER BY b.source_row;
