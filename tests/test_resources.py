@@ -69,6 +69,18 @@ def test_memory_and_threads_give_the_same_outputs(drop: Path, tmp_path: Path) ->
     assert limited == whole
 
 
+def connection(memory_limit: str, create_table: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(create_table)
+    return con
+
+
+def batch_of(rows: int, first: int = 1) -> str:
+    """send_batch of `rows` messages numbered from `first`."""
+    return f"CREATE TABLE send_batch AS SELECT range + {first} AS source_row FROM range({rows})"
+
+
 @pytest.mark.parametrize(("messages", "memory_limit", "buckets"), [
     (0, "3GB", 1),
     (1_000_000, "3GB", 1),
@@ -79,10 +91,8 @@ def test_memory_and_threads_give_the_same_outputs(drop: Path, tmp_path: Path) ->
 ])
 def test_loan_buckets_grow_with_the_messages_per_byte_of_memory(
         messages: int, memory_limit: str, buckets: int) -> None:
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute("CREATE TABLE message_inputs AS "
-                f"SELECT true AS truth_known FROM range({messages})")
+    con = connection(memory_limit, f"CREATE TABLE message_inputs AS "
+                                   f"SELECT true AS truth_known FROM range({messages})")
     assert decide.loan_buckets(con) == buckets
 
 
@@ -96,20 +106,13 @@ def test_loan_buckets_grow_with_the_messages_per_byte_of_memory(
 ])
 def test_message_parts_grow_with_the_messages_per_byte_of_memory(
         messages: int, memory_limit: str, parts: int) -> None:
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"CREATE TABLE send_batch AS SELECT range + 1 AS source_row "
-                f"FROM range({messages})")
+    con = connection(memory_limit, batch_of(messages))
     assert len(decide.message_parts(con)) == parts
 
 
 @pytest.mark.parametrize(("first", "rows"), [(1, 0), (1, 1), (1, 400_000), (5, 250_000)])
 def test_message_parts_cover_the_batch_in_whole_row_groups(first: int, rows: int) -> None:
-    con = duckdb.connect()
-    con.execute("SET memory_limit = '300MB'")
-    con.execute(f"CREATE TABLE send_batch AS SELECT range + {first} AS source_row "
-                f"FROM range({rows})")
-    parts = decide.message_parts(con)
+    parts = decide.message_parts(connection("300MB", batch_of(rows, first)))
     assert parts[0]["first_source_row"] == first
     assert parts[-1]["last_source_row"] == first + rows - 1
     for earlier, later in itertools.pairwise(parts):
