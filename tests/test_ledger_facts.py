@@ -289,6 +289,22 @@ def test_payment_for_a_future_installment_still_covers_the_oldest(tmp_path: Path
         "payments name their installment: P1 for installment 2)")
 
 
+def test_only_settled_payments_known_at_the_run_are_cited_for_their_installment(
+        tmp_path: Path) -> None:
+    """A pending payment, and a settled one posted after the run's T, name an installment
+    too: neither has paid anything at T, so neither is cited."""
+    drop = (Drop().loan("L1").installment("L1", 1, "2026-11-01", "100.00")
+            .installment("L1", 2, "2026-12-01", "100.00")
+            .payment("P1", "L1", "100.00", installment_no="2")
+            .payment("P2", "L1", "5.00", status="pending", installment_no="1")
+            .payment("P3", "L1", "5.00", posted_at="2026-11-23T03:00:00+08:00",
+                     installment_no="1")
+            .message("M1"))
+    found = run_m1(drop, tmp_path)
+    assert result(found) == ("block", "NOT_OVERDUE", "0.00", "0")
+    assert found["reason"].endswith("payments name their installment: P1 for installment 2)")
+
+
 def test_payment_for_a_later_installment_keeps_the_cumulative_days(tmp_path: Path) -> None:
     """Oct 10 and Nov 10 due, Nov 10 paid "for installment 2": 13 days oldest first, 44 by
     the allocation. A rule claiming 44 is held, with the allocation as evidence."""

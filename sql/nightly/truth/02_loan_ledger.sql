@@ -16,23 +16,25 @@ WITH payment_totals AS (
         coalesce(sum(CAST(amount AS DECIMAL(38, 2))) FILTER (status = 'pending'), 0)
             AS pending_paid,
         max(posted_at) AS last_payment_change_at,
-        arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id,
-        -- Sorted once gathered: an ORDER BY inside the aggregate costs every group a sort.
-        list({'posted_at': posted_at, 'payment_id': payment_id,
-              'installment_no': installment_no})
-            FILTER (status = 'settled' AND installment_no IS NOT NULL) AS named
+        arg_max(payment_id, (posted_at, payment_id)) AS last_payment_id
     FROM payments, run_params
     WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
     GROUP BY loan_id
 ),
+-- A grouping of its own, over the few payments that name an installment: as a filtered
+-- list() beside the totals it cost every payment a struct, named or not.
 named_installments AS (
     SELECT
         loan_id,
-        list_transform(list_sort(named),
+        -- Sorted once gathered: an ORDER BY inside the aggregate costs every group a sort.
+        list_transform(list_sort(list({'posted_at': posted_at, 'payment_id': payment_id,
+                                       'installment_no': installment_no})),
                        lambda p: format('{} for installment {}', p.payment_id,
                                         p.installment_no)) AS named_installments
-    FROM payment_totals
-    WHERE len(named) > 0
+    FROM payments, run_params
+    WHERE payments.problem IS NULL AND posted_at <= run_params.as_of
+      AND status = 'settled' AND installment_no IS NOT NULL
+    GROUP BY loan_id
 ),
 installment_changes AS (
     SELECT
