@@ -18,7 +18,10 @@
 -- A batch too large for memory_limit is decided in parts of consecutive source_rows, one
 -- statement each, appended in order (reconcile/nightly/decide.py sets the variables
 -- first_source_row and last_source_row; unset, the one part is every message): at 10M
--- messages the two sorts of the whole batch spilled 14 GiB.
+-- messages the two sorts of the whole batch spilled 14 GiB. The range is written out at
+-- each table it narrows (hits, message_context, send_batch), each a comparison with
+-- constants that DuckDB applies as it scans that table; a macro would fix the variables
+-- when it is created.
 CREATE OR REPLACE TABLE findings AS
 WITH hits AS (
     SELECT h.source_row, v.flag_order, {'flag': h.flag, 'detail': h.detail} AS said,
