@@ -223,3 +223,29 @@ def test_a_bound_violation_reads_the_same_from_csv_and_parquet(tmp_path: Path) -
         reasons[fmt] = findings["M1"]["reason"].replace(".parquet", ".csv")
     assert reasons["csv"] == reasons["parquet"]
     assert "amount 0.00 must be > 0" in reasons["csv"]
+
+
+@pytest.mark.slow
+def test_unusable_ledger_rows_read_the_same_from_a_parquet_view(tmp_path: Path) -> None:
+    """A Parquet ledger table is a view whose unusable rows are worked out once, beside it
+    (staging.stage): every kind of reason, a repeated key's included, and the truth that
+    leaves those rows out, must read as they do from a CSV's staged copy."""
+    drop = good_drop().installment("L1", 2, "2026-11-02", "-5.00")
+    drop.installment("L1", 3, "2026-11-03", "30.00").installment("L1", 3, "2026-11-04", "1.00")
+    drop.payment("P0", "L1", "7.00").payment("P1", "", "10.00").payment("P2", "L1", "0")
+    drop.payment("P3", "L1", "20.00", status="pending")
+    issues, findings = {}, {}
+    for fmt in ("csv", "parquet"):
+        findings[fmt] = run_drop(drop, tmp_path, fmt=fmt)
+        issues[fmt] = [(i["table"], i["source_row"], i["reason"])
+                       for i in read_csv_rows(tmp_path / f"out_{fmt}" / "input_issues.csv")]
+    assert issues["parquet"] == issues["csv"]
+    assert [reason for table, _, reason in issues["csv"] if table == "installments"] == [
+        "amount_due -5.00 must be ≥ 0", "loan_id/installment_no L1/3 appears 2 times",
+        "loan_id/installment_no L1/3 appears 2 times"]
+    assert [reason for table, _, reason in issues["csv"] if table == "payments"] == [
+        "payment_id P0 appears 2 times", "payment_id P0 appears 2 times", "loan_id is empty",
+        "amount 0.00 must be > 0"]
+    for message_id, row in findings["csv"].items():
+        assert findings["parquet"][message_id]["reason"] == row["reason"].replace(
+            ".csv", ".parquet")
