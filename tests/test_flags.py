@@ -510,6 +510,21 @@ def test_unknown_and_mismatched_references(tmp_path: Path, setup: Callable[[], D
     assert run_m1(drop, tmp_path) == expected
 
 
+@pytest.mark.parametrize(("setup", "template_id", "said"), [
+    pytest.param(overdue_loan, "T_NOWHERE", "UNKNOWN_TEMPLATE: template_id T_NOWHERE is not in "
+                 "templates", id="absent"),
+    pytest.param(lambda: overdue_loan().template("T_BAD", "sms"), "T_BAD",
+                 "UNKNOWN_TEMPLATE: templates row 3: kind 'sms' is not one of", id="unusable"),
+])
+def test_unknown_template_says_why(tmp_path: Path, setup: Callable[[], Drop], template_id: str,
+                                   said: str) -> None:
+    """The evidence is the templates row's problem, or that no row has the template_id; a
+    usable template has none to give (message_inputs makes it for the others only)."""
+    findings = run_drop(setup().message("M1", template_id=template_id).message("M2"), tmp_path)
+    assert findings["M1"]["reason"].startswith(said), findings["M1"]["reason"]
+    assert "UNKNOWN_TEMPLATE" not in findings["M2"]["reason"]
+
+
 # --------------------------------------------------------------------------- LEDGER_INVALID
 
 

@@ -45,8 +45,11 @@ SELECT
     u.reason AS ledger_problem,
     l.loan_id IS NOT NULL AND u.reason IS NULL AS truth_known,
     t.template_id IS NOT NULL AS template_usable,
-    coalesce(tp.reason, format('template_id {} is not in templates', m.template_id))
-        AS template_problem,
+    -- Only UNKNOWN_TEMPLATE reads it: made for a usable template too, it cost every
+    -- message a formatted string, held through message_context.
+    CASE WHEN t.template_id IS NULL
+         THEN coalesce(tp.reason, format('template_id {} is not in templates', m.template_id))
+    END AS template_problem,
     t.kind AS template_kind,
     t.min_dpd,
     t.max_dpd,
