@@ -26,6 +26,10 @@ WITH sends AS (
     FROM send_history
     WHERE problem IS NULL
       AND coalesce(lower(trim(status)), '') NOT IN ('failed', 'cancelled', 'rejected')
+      -- A send 7 × 24 h or more before the batch's first is in no message's 7 days, nor
+      -- on its local day: it would only be counted and taken away again.
+      AND epoch_us(sent_at) > (SELECT min(epoch_us(scheduled_at)) FROM contact_context)
+                              - 604800000000
     UNION ALL
     SELECT borrower_id, loan_id, template_id, scheduled_at, message_id, source_row
     FROM contact_context
@@ -45,6 +49,31 @@ counted AS (
     LEFT JOIN templates AS t ON t.template_id = s.template_id AND t.problem IS NULL
     WHERE coalesce(t.kind, '') <> 'reminder'
 ),
+-- Only a key-day with more sends than the daily cap, or a key with more than the 7-day
+-- cap, can go over one (a count never exceeds the rows it counts): the windows below
+-- count the rows of those alone. Each is kept whole, so its counts are exact; a row kept
+-- for one cap alone may be counted short for the other, whose cap it cannot reach.
+day_crowded AS (
+    SELECT cap_key, local_date
+    FROM counted CROSS JOIN contact_params AS q
+    WHERE q.max_messages_per_day > 0
+    GROUP BY cap_key, local_date
+    HAVING count(*) > any_value(q.max_messages_per_day)
+),
+week_crowded AS (
+    SELECT cap_key
+    FROM counted CROSS JOIN contact_params AS q
+    WHERE q.max_messages_per_7_days > 0
+    GROUP BY cap_key
+    HAVING count(*) > any_value(q.max_messages_per_7_days)
+),
+crowded AS (
+    SELECT c.*
+    FROM counted AS c
+    WHERE EXISTS (SELECT 1 FROM day_crowded AS d
+                  WHERE d.cap_key = c.cap_key AND d.local_date = c.local_date)
+       OR EXISTS (SELECT 1 FROM week_crowded AS w WHERE w.cap_key = c.cap_key)
+),
 -- Running counts over each key's messages in time order; at the same instant history rows
 -- (source_row 0) come before the batch's, and the batch's go by message_id, unique among
 -- readable messages (its row order is an export's accident; read from a database it has
@@ -62,7 +91,7 @@ tallies AS (
                   PARTITION BY cap_key ORDER BY epoch_us(at_time)
                   RANGE BETWEEN UNBOUNDED PRECEDING AND 604800000000 PRECEDING), 0)
             AS in_7_days
-    FROM counted
+    FROM crowded
 )
 SELECT
     t.source_row,
