@@ -24,8 +24,10 @@ WITH loan_days AS (
     SELECT DISTINCT loan_id, send_date, grace_days, loan_status, min_overdue_amount
     FROM message_inputs
     WHERE truth_known
-      AND hash(loan_id) % coalesce(getvariable('loan_buckets'), 1)
-          = coalesce(getvariable('loan_bucket'), 0)
+      -- As UBIGINT, hash()'s own type: mixed with the variables' INTEGER, the remainder
+      -- was worked out in a wider type, at 1M messages 0.15 s of this statement.
+      AND hash(loan_id) % CAST(coalesce(getvariable('loan_buckets'), 1) AS UBIGINT)
+          = CAST(coalesce(getvariable('loan_bucket'), 0) AS UBIGINT)
 ),
 latest_cutoffs AS (
     SELECT loan_id, max(send_date - grace_days) AS latest_cutoff
