@@ -14,11 +14,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from drops import Drop, invoke, read_csv_rows
+from drops import Drop, invoke, invoke_json, read_csv_rows
 
 from reconcile.config import Settings
 from reconcile.errors import EXIT_BLOCK_RATE, EXIT_LOCKED, EXIT_OK
 from reconcile.history import store as history
+from reconcile.nightly import engine
 
 # Every test here runs the nightly job, most of them more than once. Left out by `pytest -m "not
 # slow"`.
@@ -91,6 +92,21 @@ def test_same_drop_again_is_not_recorded_twice(tmp_path: Path) -> None:
     forced = run_with_db(data_dir, tmp_path / "out", db, "--force")
     assert forced.exit_code == EXIT_OK and "history: recorded" in forced.stdout
     assert len(history_rows(db)[0]) == 2 and history_rows(db)[1] == 8
+
+
+def test_a_nights_runs_are_listed_in_the_order_they_ran(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs in one second have run ids in no particular order: the rerun, which counts,
+    is listed after the run it replaced, however their ids sort."""
+    run_ids = iter(["20261123T020000Z-ffffff", "20261123T020000Z-000000"])
+    monkeypatch.setattr(engine, "new_run_id", lambda started: next(run_ids))
+    data_dir = small_drop().write(tmp_path / "in")
+    db = tmp_path / "history.duckdb"
+    assert run_with_db(data_dir, tmp_path / "out", db).exit_code == EXIT_OK
+    assert run_with_db(data_dir, tmp_path / "out", db, "--force").exit_code == EXIT_OK
+    document = invoke_json("trace", "--borrower", "B1", "--db", db, "--all-runs")
+    assert [(m["run_id"], m["is_latest"]) for m in document["messages"]] == [
+        ("20261123T020000Z-ffffff", False), ("20261123T020000Z-000000", True)]
 
 
 @pytest.mark.parametrize("change", ["input", "as_of", "config"])

@@ -48,5 +48,7 @@ WHERE (r.is_latest OR $all_runs)
         WHEN u.personal_data = 'pseudonymised' THEN f.phone = $phone_pseudonym
         ELSE f.phone = $phone
     END
-ORDER BY r.night, f.scheduled_at NULLS LAST, f.message_id NULLS LAST, r.as_of, r.run_id,
-    f.source_row;
+-- A night's runs in the order they ran, the one that counts last (as runs_by_night ranks
+-- them): run ids of one second are not in that order.
+ORDER BY r.night, f.scheduled_at NULLS LAST, f.message_id NULLS LAST, r.as_of, r.finished_at,
+    r.run_id, f.source_row;
