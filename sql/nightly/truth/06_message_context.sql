@@ -1,5 +1,5 @@
 -- reads: collection_pauses, component_truth, loan_day_truth, loan_ledger, message_inputs,
---   run_params, send_batch
+--   run_params
 -- message_context: one row per readable message with every fact a check needs, so each
 -- check in sql/nightly/checks/ is a plain predicate over this table.
 -- active_pause lists the collection pauses in force on the send date (docs/inputs.md): a
@@ -26,9 +26,7 @@ WITH active_pauses AS (
     GROUP BY m.source_row
 )
 SELECT
-    -- The message's own columns (ids, times, claims, recipient, text) from send_batch;
-    -- message_inputs gives its loan_id and source_row.
-    b.* EXCLUDE (source_row, loan_id, batch_id, problem),
+    -- The message's own columns (ids, times, claims, recipient, text) come first.
     m.*,
     m.template_kind IN ('collection', 'escalation') AS is_collection_wording,
     t.overdue_amount,
@@ -58,10 +56,9 @@ SELECT
          THEN greatest(g.last_payment_change_at, g.last_installment_change_at,
                        g.last_pause_change_at) END
         AS last_ledger_change_at,
-    epoch_us(p.as_of) - epoch_us(b.rule_evaluated_at) AS rule_age_us,
-    round((epoch_us(p.as_of) - epoch_us(b.rule_evaluated_at)) / 3600e6, 2) AS rule_age_hours
+    epoch_us(p.as_of) - epoch_us(m.rule_evaluated_at) AS rule_age_us,
+    round((epoch_us(p.as_of) - epoch_us(m.rule_evaluated_at)) / 3600e6, 2) AS rule_age_hours
 FROM message_inputs AS m
-JOIN send_batch AS b USING (source_row)
 CROSS JOIN run_params AS p
 LEFT JOIN loan_day_truth AS t
     ON m.truth_known AND t.loan_id = m.loan_id AND t.send_date = m.send_date
