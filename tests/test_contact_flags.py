@@ -797,6 +797,26 @@ def test_third_party_recipient_reason_names_the_borrower(tmp_path: Path) -> None
     check(run(drop, tmp_path)["M1"], THIRD_PARTY, "THIRD_PARTY_RECIPIENT: ", "B1", "5678")
 
 
+def test_contact_reasons_count_what_is_on_file_as_read(tmp_path: Path) -> None:
+    """The reasons count the borrower's phones and names as the checks read them (one
+    number written two ways is one), over all of the borrower's rows: a message written
+    exactly as one row (M1) and one matching only once read (M2) are not flagged, and the
+    flagged one (M3) is told of every number and name on file."""
+    drop = contact_drop("L1", "L2", "L3")
+    drop.message("M1", loan_id="L1", phone="13800001234", borrower_name="张伟")
+    drop.message("M2", loan_id="L2", phone="+86 138-0000-1234", borrower_name="张 伟")
+    drop.message("M3", loan_id="L3", phone="13900005678", borrower_name="李娜")
+    drop.borrower("B1", name="张伟", phone="13800001234")
+    drop.borrower("B1", name="Zhang Wei", phone="+86 138 0000 1234")
+    drop.borrower("B1", name="张 伟", phone="13700009999")
+    rows = run(drop, tmp_path)
+    assert outcome(rows["M1"]) == SEND, rows["M1"]["reason"]
+    assert outcome(rows["M2"]) == SEND, rows["M2"]["reason"]
+    assert rows["M3"]["flags"] == "THIRD_PARTY_RECIPIENT;NAME_MISMATCH"
+    assert "among the 2 verified number(s) of borrower B1" in rows["M3"]["reason"]
+    assert "(2 name(s) on file)" in rows["M3"]["reason"]
+
+
 def test_third_party_and_name_skipped_without_borrowers(tmp_path: Path) -> None:
     drop = contact_drop().message("M1", phone="13900005678", borrower_name="李娜")
     assert run_m1(drop, tmp_path) == SEND

@@ -15,17 +15,31 @@
 -- Precisely: borrower_name is given, the borrower has at least one borrowers row with a
 -- name, and it matches none of them (white space removed, lower-cased).
 -- docs/contact_checks.md
-WITH known_names AS (
-    SELECT borrower_id, list(DISTINCT normalize_name(name)) AS names
+-- A name written exactly as one on file matches it however both are read, so only the
+-- messages whose name is none of them as written are compared in that form (as in
+-- THIRD_PARTY_RECIPIENT).
+WITH names AS (
+    SELECT borrower_id, name
     FROM borrowers
     WHERE problem IS NULL AND NOT is_blank(name)
+),
+unmatched AS (
+    SELECT c.source_row, c.borrower_id, c.borrower_name
+    FROM contact_context AS c
+    WHERE NOT is_blank(c.borrower_name)
+      AND NOT EXISTS (SELECT 1 FROM names AS n
+                      WHERE n.borrower_id = c.borrower_id AND n.name = c.borrower_name)
+),
+known_names AS (
+    SELECT borrower_id, list(DISTINCT normalize_name(name)) AS names
+    FROM names
+    WHERE borrower_id IN (SELECT borrower_id FROM unmatched)
     GROUP BY borrower_id
 )
 SELECT
-    c.source_row,
+    u.source_row,
     format('borrower_name is not the name on file for borrower {} ({} name(s) on file)',
-           c.borrower_id, len(k.names)) AS detail
-FROM contact_context AS c
+           u.borrower_id, len(k.names)) AS detail
+FROM unmatched AS u
 JOIN known_names AS k USING (borrower_id)
-WHERE NOT is_blank(c.borrower_name)
-  AND NOT list_contains(k.names, normalize_name(c.borrower_name))
+WHERE NOT list_contains(k.names, normalize_name(u.borrower_name))

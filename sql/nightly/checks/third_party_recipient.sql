@@ -18,18 +18,33 @@
 -- Precisely: the borrower has at least one borrowers row with a phone, and the message's
 -- phone matches none of them (digits only; an international + or 00 prefix and the
 -- profile's country code dropped). docs/contact_checks.md
-WITH verified_phones AS (
-    SELECT borrower_id, list(DISTINCT normalize_phone(phone, q.phone_country_code)) AS phones
+-- A phone written exactly as one of the borrower's matches it however both are read, so
+-- only the messages whose phone is none of them as written are read digit by digit, with
+-- their borrowers' phones: normalising every borrower's phones and every message's cost
+-- most of this check, for the few messages that can be flagged.
+WITH phones AS (
+    SELECT borrower_id, phone
     FROM borrowers
-    CROSS JOIN contact_params AS q
     WHERE problem IS NULL AND NOT is_blank(phone)
+),
+unmatched AS (
+    SELECT c.source_row, c.borrower_id, c.phone
+    FROM contact_context AS c
+    WHERE NOT EXISTS (SELECT 1 FROM phones AS p
+                      WHERE p.borrower_id = c.borrower_id AND p.phone = c.phone)
+),
+verified_phones AS (
+    SELECT borrower_id, list(DISTINCT normalize_phone(phone, q.phone_country_code)) AS phones
+    FROM phones
+    CROSS JOIN contact_params AS q
+    WHERE borrower_id IN (SELECT borrower_id FROM unmatched)
     GROUP BY borrower_id
 )
 SELECT
-    c.source_row,
+    u.source_row,
     format('phone {} is not among the {} verified number(s) of borrower {}',
-           masked_phone(c.phone), len(v.phones), c.borrower_id) AS detail
-FROM contact_context AS c
+           masked_phone(u.phone), len(v.phones), u.borrower_id) AS detail
+FROM unmatched AS u
 JOIN verified_phones AS v USING (borrower_id)
 CROSS JOIN contact_params AS q
-WHERE NOT list_contains(v.phones, normalize_phone(c.phone, q.phone_country_code))
+WHERE NOT list_contains(v.phones, normalize_phone(u.phone, q.phone_country_code))
