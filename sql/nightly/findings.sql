@@ -12,7 +12,8 @@
 -- the text cannot be split back reliably.
 -- A message's hits, sorted by (source_row, flag_order), are one run of rows. Its details
 -- and verdict are read off the run's first row with lead() over that one sort:
--- aggregating per message (list(), string_agg ... ORDER BY) costs several times more.
+-- aggregating per message costs more (at 1M, 1.2 s this way; 1.7 s with
+-- list(... ORDER BY flag_order), 1.8 s with one any_value(...) FILTER per flag).
 -- Runs longer than four hits (rare) go through a sorted list aggregate instead.
 -- The table is stored in source_row order, which the writer relies on.
 -- A batch too large for memory_limit is decided in parts of consecutive source_rows, one
